@@ -1,0 +1,134 @@
+package content
+
+import (
+	"bytes"
+	"sync"
+
+	"github.com/alecthomas/chroma/v2"
+	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
+	"github.com/alecthomas/chroma/v2/lexers"
+	"github.com/alecthomas/chroma/v2/styles"
+	"github.com/yuin/goldmark"
+	highlighting "github.com/yuin/goldmark-highlighting/v2"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/renderer"
+	"github.com/yuin/goldmark/util"
+)
+
+// Code is highlighted on the server with CSS classes (no inline styles, so the
+// page's stylesheet decides light or dark, see CodeCSS). Every code block, with a
+// language or not, comes out as
+//
+//	<div class="code" data-lang="js"><pre class="chroma"><code>…</code></pre></div>
+//
+// so the page script can add one copy button to every div.code.
+
+// lightStyle and darkStyle are the chroma styles of CodeCSS.
+const (
+	lightStyle = "github"
+	darkStyle  = "github-dark"
+)
+
+func codeFormatter() *chromahtml.Formatter {
+	return chromahtml.New(chromahtml.WithClasses(true))
+}
+
+// writeCodeStart opens the wrapper; pre says whether to open <pre><code> too,
+// which chroma writes itself for highlighted code.
+func writeCodeStart(w util.BufWriter, lang []byte, pre bool) {
+	_, _ = w.WriteString(`<div class="code"`)
+	if len(lang) > 0 {
+		_, _ = w.WriteString(` data-lang="`)
+		_, _ = w.Write(util.EscapeHTML(lang))
+		_ = w.WriteByte('"')
+	}
+	_ = w.WriteByte('>')
+	if pre {
+		_, _ = w.WriteString(`<pre class="chroma"><code>`)
+	}
+}
+
+func writeCodeEnd(w util.BufWriter, pre bool) {
+	if pre {
+		_, _ = w.WriteString(`</code></pre>`)
+	}
+	_, _ = w.WriteString("</div>\n")
+}
+
+// codeWrapper adapts the wrapper to goldmark-highlighting, which calls it around
+// fenced code blocks.
+func codeWrapper(w util.BufWriter, c highlighting.CodeBlockContext, entering bool) {
+	if entering {
+		lang, _ := c.Language()
+		writeCodeStart(w, lang, !c.Highlighted())
+	} else {
+		writeCodeEnd(w, !c.Highlighted())
+	}
+}
+
+// writeCode highlights code in lang (plain if lang is empty or unknown) inside the
+// wrapper, for code that is not a fenced block (HTML documents, indented code).
+func writeCode(w util.BufWriter, lang string, code []byte) {
+	var lexer chroma.Lexer
+	if lang != "" {
+		lexer = lexers.Get(lang)
+	}
+	if lexer != nil {
+		if it, err := chroma.Coalesce(lexer).Tokenise(nil, string(code)); err == nil {
+			writeCodeStart(w, []byte(lang), false)
+			_ = codeFormatter().Format(w, styles.Get(lightStyle), it)
+			writeCodeEnd(w, false)
+			return
+		}
+	}
+	writeCodeStart(w, []byte(lang), true)
+	_, _ = w.Write(util.EscapeHTML(code))
+	writeCodeEnd(w, true)
+}
+
+type indentedCodeRenderer struct{}
+
+func (indentedCodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(ast.KindCodeBlock, renderIndentedCode)
+}
+
+func renderIndentedCode(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	var code bytes.Buffer
+	for i := 0; i < node.Lines().Len(); i++ {
+		s := node.Lines().At(i)
+		code.Write(s.Value(source))
+	}
+	writeCode(w, "", code.Bytes())
+	return ast.WalkSkipChildren, nil
+}
+
+func extendCode(m goldmark.Markdown) {
+	highlighting.NewHighlighting(
+		highlighting.WithStyle(lightStyle),
+		highlighting.WithFormatOptions(chromahtml.WithClasses(true)),
+		highlighting.WithWrapperRenderer(codeWrapper),
+		highlighting.WithGuessLanguage(false),
+	).Extend(m)
+	addRenderer(m, indentedCodeRenderer{})
+}
+
+// CodeCSS returns the stylesheet for highlighted code: the light style, and the
+// dark one inside @media (prefers-color-scheme: dark), so code follows the
+// system's colour scheme like the rest of the page. Serve it as text/css.
+func CodeCSS() []byte {
+	return bytes.Clone(codeCSS())
+}
+
+var codeCSS = sync.OnceValue(func() []byte {
+	var b bytes.Buffer
+	f := codeFormatter()
+	b.WriteString("/* Code highlighting: chroma " + lightStyle + " and " + darkStyle + " styles. */\n")
+	_ = f.WriteCSS(&b, styles.Get(lightStyle))
+	b.WriteString("@media (prefers-color-scheme: dark) {\n")
+	_ = f.WriteCSS(&b, styles.Get(darkStyle))
+	b.WriteString("}\n")
+	return b.Bytes()
+})

@@ -1,0 +1,178 @@
+// Package content turns a tree of course folders (Markdown with front matter, plus
+// images) into a Catalog of courses whose sections are rendered to safe HTML once, at
+// load time. It knows nothing of HTTP or MQTT: the server serves what it returns.
+//
+// The course dialect (see PRODUCT.md) is CommonMark + GFM with a few tags of its own:
+// <youtube>, <alert>, <quiz>/<answer>. Each tag is a goldmark extension in a file of
+// its own (youtube.go, alert.go, quiz.go, htmldoc.go), registered by Extend.
+package content
+
+import (
+	"fmt"
+	"html/template"
+	"io/fs"
+)
+
+// Options tune loading.
+type Options struct {
+	// URLPrefix is where courses are served, default "/courses"; a course's files
+	// live at URLPrefix+"/"+id+"/"+relpath, so relative image paths are rewritten
+	// against it and quiz forms post to URLPrefix+"/"+id+"/quizzes/"+quizID.
+	URLPrefix string
+}
+
+// DefaultURLPrefix is the URLPrefix used when Options leaves it empty.
+const DefaultURLPrefix = "/courses"
+
+func (o Options) withDefaults() Options {
+	if o.URLPrefix == "" {
+		o.URLPrefix = DefaultURLPrefix
+	}
+	for len(o.URLPrefix) > 1 && o.URLPrefix[len(o.URLPrefix)-1] == '/' {
+		o.URLPrefix = o.URLPrefix[:len(o.URLPrefix)-1]
+	}
+	return o
+}
+
+// Catalog is everything Load found: the published courses, grouped by category, and
+// what was wrong with the tree. It is immutable once returned, so it can be shared by
+// every request and swapped whole when the courses directory changes.
+type Catalog struct {
+	// Groups in display order. A Group with an empty Title holds the courses that
+	// are outside any category; only groups holding at least one course are listed.
+	Groups []*Group
+	// Courses lists every published course, in display order (group by group).
+	Courses []*Course
+	// Problems found while loading, in the order they were found.
+	Problems []Problem
+
+	byID map[string]*Course
+}
+
+// Course returns the course with the given id, or nil if there is none.
+func (c *Catalog) Course(id string) *Course {
+	if c == nil {
+		return nil
+	}
+	return c.byID[id]
+}
+
+// Group is a category of courses as the catalog page shows it.
+type Group struct {
+	// Path holds the titles of the categories from the root, e.g.
+	// ["Edge Computing", "MQTT"]; it is empty for the root group.
+	Path []string
+	// Title, ShortTitle and Description come from the category's _index.md
+	// (title, short_title, description); Title falls back to the folder name.
+	Title, ShortTitle, Description string
+	// Weight orders sibling categories (front matter weight; 0 means unweighted).
+	Weight int
+	// Courses of this category, in display order.
+	Courses []*Course
+}
+
+// Course is one published course.
+type Course struct {
+	// ID is the front matter id, or the folder name without order prefix.
+	ID string
+	// Title, Description, Difficulty and Duration come from the front matter.
+	Title, Description, Difficulty, Duration string
+	// Dir is the folder path inside the loaded fs.FS, e.g. "4.EdgeComputing/3.MQTT".
+	Dir string
+	// File is the path of the course's index.md or _index.md inside the fs.FS.
+	File string
+	// Meta holds every front matter key, unknown ones included (nested maps have
+	// string keys), so other packages can read their own keys (lab set-up, …).
+	Meta map[string]any
+	// Files is the course folder, for serving images and other assets.
+	Files fs.FS
+	// Sections of the course, one per level-1 heading, in order.
+	Sections []*Section
+	// Quizzes by quiz id, across sections, for grading on the server.
+	Quizzes map[string]*Quiz
+}
+
+// Section returns the section with the given slug, or nil.
+func (c *Course) Section(slug string) *Section {
+	if c == nil {
+		return nil
+	}
+	for _, s := range c.Sections {
+		if s.Slug == slug {
+			return s
+		}
+	}
+	return nil
+}
+
+// Section is one page of a course: a level-1 heading and what follows it.
+type Section struct {
+	// Index is the position in Course.Sections.
+	Index int
+	// Slug is stable and unique within the course ("http-vs-mqtt"); it is also the
+	// id of the section's <h1>.
+	Slug string
+	// Title is the plain text of the level-1 heading.
+	Title string
+	// Line in Course.File where the section starts, for lint and error messages.
+	Line int
+	// HTML is the rendered, sanitised section, level-1 heading included.
+	HTML template.HTML
+	// Headings are the level-2 and level-3 headings inside, for an in-page TOC.
+	Headings []Heading
+	// Quizzes in this section, in order.
+	Quizzes []*Quiz
+}
+
+// Heading is a linkable heading inside a section.
+type Heading struct {
+	Level int
+	ID    string
+	Title string
+}
+
+// Quiz types.
+const (
+	SingleChoice   = "single-choice"
+	MultipleChoice = "multiple-choice"
+)
+
+// Quiz is a question graded on the server: the page shows its answers but never
+// which is right.
+type Quiz struct {
+	// ID is unique within the course; Type is SingleChoice or MultipleChoice.
+	ID, Type, Title string
+	// Line in Course.File of the <quiz> tag.
+	Line int
+	// Answers in the order written.
+	Answers []Answer
+}
+
+// Answer is one choice of a Quiz.
+type Answer struct {
+	// ID is stable: "a1", "a2", … in the order written; it is the submitted value.
+	ID string
+	// HTML is the rendered answer text.
+	HTML template.HTML
+	// Feedback is shown after grading; it is never rendered into the page.
+	Feedback string
+	// Right marks a correct answer; it is never rendered into the page.
+	Right bool
+}
+
+// Problem is something wrong in the course tree, for the log and `courselab lint`.
+type Problem struct {
+	// File is the path inside the loaded fs.FS; Line is 1-based, 0 when unknown.
+	File string
+	Line int
+	// Message says what is wrong and how to fix it.
+	Message string
+}
+
+// String formats the problem the way compilers do, so editors can jump to it.
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
+	}
+	return fmt.Sprintf("%s: %s", p.File, p.Message)
+}

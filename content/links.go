@@ -1,0 +1,160 @@
+package content
+
+import (
+	"io/fs"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+)
+
+// Authors write image and link paths relative to the course folder (img/x.png,
+// ./img/x.png), as their Markdown preview shows them; the page lives at another
+// URL (a section page), so every relative path is rewritten to where the server
+// serves the course's files: URLPrefix/<course id>/img/x.png.
+
+// resolved is what becomes of a link or image destination.
+type resolved struct {
+	url      string // the destination to write
+	external bool   // another site: links get rel="noopener"
+	drop     bool   // do not link: render the text (or alt text) alone
+	problem  string // what to tell the author, if anything
+}
+
+// resolve rewrites dest, found in the course, for the page.
+func (c *courseContext) resolve(dest string, image bool) resolved {
+	// Character references count, as in the browser: &#106;avascript: is
+	// javascript:. Decoding first also keeps them from hiding in a rewritten path.
+	dest = strings.TrimSpace(htmlUnescape(dest))
+	if dest == "" || strings.HasPrefix(dest, "#") {
+		return resolved{url: dest}
+	}
+	u, err := url.Parse(dest)
+	if err != nil {
+		return resolved{drop: true, problem: "cannot read the address " + quote(dest) + " (" + err.Error() + "); write it as a plain path such as img/picture.png or a full https:// URL"}
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "":
+	case "http", "https":
+		return resolved{url: dest, external: true}
+	case "mailto", "tel":
+		return resolved{url: dest}
+	default:
+		return resolved{drop: true, problem: "the address " + quote(dest) + " uses " + u.Scheme + ":, which pages do not follow; use an http(s):// URL or a path inside the course folder"}
+	}
+	if u.Host != "" {
+		return resolved{url: dest, external: true} // //host/path
+	}
+	if strings.HasPrefix(u.Path, "/") {
+		return resolved{url: dest} // the author means this site's own path
+	}
+	p := path.Clean(u.Path)
+	if p == ".." || strings.HasPrefix(p, "../") {
+		return resolved{drop: true, problem: "the path " + quote(dest) + " leaves the course folder, which is not served; copy the file into the course folder (e.g. img/) and point to it there"}
+	}
+	if p == "." || p == "index.md" || p == "_index.md" {
+		// A link to the course's own file: stay on the page, at the anchor.
+		if u.Fragment != "" {
+			return resolved{url: "#" + u.EscapedFragment()}
+		}
+		return resolved{url: c.urlPrefix + "/" + url.PathEscape(c.courseID)}
+	}
+	r := resolved{url: c.urlPrefix + "/" + url.PathEscape(c.courseID) + "/" + (&url.URL{Path: p}).EscapedPath()}
+	if u.RawQuery != "" {
+		r.url += "?" + u.RawQuery
+	}
+	if u.Fragment != "" {
+		r.url += "#" + u.EscapedFragment()
+	}
+	if c.files != nil && (image || path.Ext(p) != "") {
+		if _, err := fs.Stat(c.files, p); err != nil {
+			what := "file"
+			if image {
+				what = "image"
+			}
+			r.problem = "the " + what + " " + quote(dest) + " is not in the course folder; add it there (paths are relative to the folder of index.md, and case matters)"
+		}
+	}
+	return r
+}
+
+func quote(s string) string { return "\"" + s + "\"" }
+
+// linkTransformer applies resolve to every Markdown link, image and autolink.
+type linkTransformer struct{}
+
+func (linkTransformer) Transform(doc *ast.Document, reader text.Reader, pc parser.Context) {
+	c := courseOf(pc)
+	source := reader.Source()
+	var nodes []ast.Node
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		switch n.(type) {
+		case *ast.Link, *ast.Image, *ast.AutoLink:
+			if entering {
+				nodes = append(nodes, n)
+			}
+		}
+		return ast.WalkContinue, nil
+	})
+	for _, n := range nodes {
+		var r resolved
+		off := nodeOffset(n)
+		switch n := n.(type) {
+		case *ast.Link:
+			r = c.resolve(string(n.Destination), false)
+			if !r.drop {
+				n.Destination = []byte(r.url)
+				if r.external {
+					n.SetAttributeString("rel", []byte("noopener"))
+				}
+			}
+		case *ast.Image:
+			r = c.resolve(string(n.Destination), true)
+			if !r.drop {
+				n.Destination = []byte(r.url)
+				// Courses are long pages of pictures; load them as the reader
+				// scrolls.
+				n.SetAttributeString("loading", []byte("lazy"))
+			}
+		case *ast.AutoLink:
+			if n.AutoLinkType == ast.AutoLinkEmail {
+				continue
+			}
+			r = c.resolve(string(n.URL(source)), false)
+			if r.drop {
+				// Keep what the author wrote, as text.
+				s := ast.NewString(n.Label(source))
+				n.Parent().ReplaceChild(n.Parent(), n, s)
+				r.drop = false
+			} else if r.external {
+				n.SetAttributeString("rel", []byte("noopener"))
+			}
+		}
+		if r.problem != "" {
+			c.problemAt(off, "%s", r.problem)
+		}
+		if r.drop {
+			unwrap(n)
+		}
+	}
+}
+
+// unwrap replaces n by its children: a link without its href, an image by its
+// alt text.
+func unwrap(n ast.Node) {
+	parent := n.Parent()
+	for child := n.FirstChild(); child != nil; {
+		next := child.NextSibling()
+		parent.InsertBefore(parent, n, child)
+		child = next
+	}
+	parent.RemoveChild(parent, n)
+}
+
+func extendLinks(m goldmark.Markdown) {
+	m.Parser().AddOptions(parser.WithASTTransformers(prioritized(linkTransformer{}, prioLinks)))
+}

@@ -1,0 +1,179 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/courselab/courselab/content"
+	"github.com/courselab/courselab/courses"
+	"github.com/courselab/courselab/internal/browsertest"
+	"github.com/courselab/courselab/internal/config"
+)
+
+// bundledServer serves the embedded catalog, as `go run ./cmd/courselab` does.
+func bundledServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	cat := content.Load(courses.FS, content.Options{})
+	cfg := config.Config{Addr: ":0", MQTTAddr: ":0", Data: t.TempDir()}
+	s, err := New(cfg, StaticCatalog{C: cat}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// screenshotPath is where a test keeps its screenshot: $SCREENSHOT_DIR when
+// set (to look at them), else the test's temporary folder.
+func screenshotPath(t *testing.T, name string) string {
+	dir := os.Getenv("SCREENSHOT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, name)
+}
+
+// consoleErrors collects console.error calls and uncaught exceptions of the
+// page's own frame.
+type consoleErrors struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (c *consoleErrors) listen(ev any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == "error" || ev.Type == "assert" {
+			var parts []string
+			for _, a := range ev.Args {
+				parts = append(parts, string(a.Value)+a.Description)
+			}
+			c.msgs = append(c.msgs, "console."+string(ev.Type)+": "+strings.Join(parts, " "))
+		}
+	case *runtime.EventExceptionThrown:
+		c.msgs = append(c.msgs, "exception: "+ev.ExceptionDetails.Text+" "+fmt.Sprint(ev.ExceptionDetails.Exception))
+	}
+}
+
+func (c *consoleErrors) all() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.msgs...)
+}
+
+func TestBrowserShowsTheIntroductionWithItsVideoAndNoConsoleErrors(t *testing.T) {
+	ts := bundledServer(t)
+	ctx := browsertest.New(t, 1366, 900)
+	var errs consoleErrors
+	if err := chromedp.Listen(ctx, errs.listen); err != nil {
+		t.Fatal(err)
+	}
+
+	browsertest.Step(t, ctx, 30*time.Second,
+		chromedp.Navigate(ts.URL+"/courses/mqtt_course/introduction"),
+		chromedp.WaitVisible(chromedp.CSS(".video iframe")),
+	)
+	src, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(".video iframe"), "src"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(src.Value, "https://www.youtube-nocookie.com/embed/ozqQEhM5IPo") {
+		t.Errorf("video iframe src = %q, want the privacy-enhanced player for ozqQEhM5IPo", src.Value)
+	}
+	sidebar, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".sidebar")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, title := range []string{"Introduction", "HTTP vs MQTT", "Architecture", "Topics", "Other features", "Hands on task", "Exercise"} {
+		if !strings.Contains(sidebar, title) {
+			t.Errorf("sidebar lacks %q: %q", title, sidebar)
+		}
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := screenshotPath(t, "introduction-1366.png")
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	if e := errs.all(); len(e) > 0 {
+		t.Errorf("console errors on the page:\n%s", strings.Join(e, "\n"))
+	}
+}
+
+func TestBrowserShowsEveryDiagramAndCodeWithCopyButtons(t *testing.T) {
+	ts := bundledServer(t)
+	ctx := browsertest.New(t, 1366, 900)
+	var errs consoleErrors
+	if err := chromedp.Listen(ctx, errs.listen); err != nil {
+		t.Fatal(err)
+	}
+	for _, slug := range []string{"http-vs-mqtt", "architecture", "topics", "hands-on-task-mqtt-application"} {
+		browsertest.Step(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/courses/mqtt_course/"+slug))
+		// Images are lazy: scroll each into view, then ask whether it decoded.
+		broken, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(async () => {
+			const imgs = [...document.querySelectorAll('.prose img')];
+			for (const img of imgs) { img.loading = 'eager'; img.scrollIntoView(); try { await img.decode(); } catch (e) {} }
+			return imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'));
+		})()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(broken) > 0 {
+			t.Errorf("%s: images that did not load: %v", slug, broken)
+		}
+	}
+	counts, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[document.querySelectorAll('.prose pre').length, document.querySelectorAll('.prose .code > .copy, .prose pre > .copy').length, document.querySelectorAll('.prose pre .chroma, .prose pre.chroma, .prose .chroma').length]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[0] < 4 || counts[1] != counts[0] || counts[2] == 0 {
+		t.Errorf("hands-on: %d code blocks, %d copy buttons, %d highlighted; want every block highlighted with a copy button", counts[0], counts[1], counts[2])
+	}
+	if e := errs.all(); len(e) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(e, "\n"))
+	}
+}
+
+func TestBrowserFitsAPhoneScreen(t *testing.T) {
+	ts := bundledServer(t)
+	ctx := browsertest.New(t, 390, 844)
+	// A headless window cannot be narrower than 500 px: emulate the phone.
+	browsertest.Step(t, ctx, 10*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	for _, p := range []string{"/", "/courses/mqtt_course", "/courses/mqtt_course/hands-on-task-mqtt-application", "/courses/mqtt_course/topics"} {
+		browsertest.Step(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+p))
+		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if overflow > 0 {
+			t.Errorf("%s is %d px wider than a 390 px phone screen", p, overflow)
+		}
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(screenshotPath(t, "topics-390.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

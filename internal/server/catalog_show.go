@@ -1,0 +1,41 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/courselab/courselab/content"
+)
+
+type catalogGroup struct {
+	Key         string // for the heading's id
+	Title       string
+	Description string
+	Courses     []*content.Course
+}
+
+type catalogPage struct {
+	page
+	Groups []catalogGroup
+}
+
+// catalogShow is the home page: every published course, grouped by category.
+func (s *Server) catalogShow(c echo.Context) error {
+	cat := s.courses.Catalog()
+	data := catalogPage{page: s.page()}
+	for i, g := range cat.Groups {
+		title := strings.Join(g.Path, " · ")
+		if g.Title != "" && len(g.Path) == 0 {
+			title = g.Title
+		}
+		key := "root"
+		if i > 0 || title != "" {
+			key = "group-" + strconv.Itoa(i)
+		}
+		data.Groups = append(data.Groups, catalogGroup{Key: key, Title: title, Description: g.Description, Courses: g.Courses})
+	}
+	return s.render(c, http.StatusOK, "catalog", data)
+}

@@ -1,0 +1,75 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/courselab/courselab/web"
+)
+
+// pages holds one parsed template set per page, each joined with the layout.
+type pages struct {
+	byName map[string]*template.Template
+}
+
+func loadPages(a *assets) (*pages, error) {
+	funcs := template.FuncMap{
+		"static": a.url,
+		"inc":    func(i int) int { return i + 1 },
+	}
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(web.Files, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	names, err := fs.Glob(web.Files, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	p := &pages{byName: map[string]*template.Template{}}
+	for _, n := range names {
+		if strings.HasSuffix(n, "/layout.html") {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(web.Files, n)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", n, err)
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		p.byName[name] = t
+	}
+	return p, nil
+}
+
+// page is what every template needs besides its own data.
+type page struct {
+	Mode string // "personal" or "classroom", shown in the top bar
+}
+
+func (s *Server) page() page { return page{Mode: s.mode()} }
+
+// render executes a page into a buffer first, so that a template error
+// becomes a clean 500 instead of half a page.
+func (s *Server) render(c echo.Context, status int, name string, data any) error {
+	t, ok := s.pages.byName[name]
+	if !ok {
+		return fmt.Errorf("no page template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+type errorPage struct {
+	page
+	Status  int
+	Heading string
+	Message string
+}

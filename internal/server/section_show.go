@@ -1,0 +1,104 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/courselab/courselab/content"
+)
+
+type sectionPage struct {
+	page
+	Course     *content.Course
+	Section    *content.Section
+	Prev, Next *content.Section
+}
+
+// courseFileOrSection serves /courses/{id}/{rest}: a section when rest is a
+// section slug, otherwise a file of the course folder (images, downloads).
+// Slugs never contain a dot or a slash; file names do.
+func (s *Server) courseFileOrSection(c echo.Context) error {
+	course, err := s.course(c)
+	if err != nil {
+		return err
+	}
+	rest := c.Param("*")
+	if rest != "" && !strings.ContainsAny(rest, "./") {
+		return s.sectionShow(c, course, rest)
+	}
+	return s.courseFileShow(c, course, rest)
+}
+
+func (s *Server) sectionShow(c echo.Context, course *content.Course, slug string) error {
+	sec := course.Section(slug)
+	if sec == nil {
+		return notFound("The course %q has no section %q.", course.Title, slug)
+	}
+	data := sectionPage{page: s.page(), Course: course, Section: sec}
+	if sec.Index > 0 {
+		data.Prev = course.Sections[sec.Index-1]
+	}
+	if sec.Index+1 < len(course.Sections) {
+		data.Next = course.Sections[sec.Index+1]
+	}
+	return s.render(c, http.StatusOK, "section", data)
+}
+
+// courseFileShow serves a file from the course folder. The course's Markdown
+// is never served: it holds the quizzes' right answers.
+func (s *Server) courseFileShow(c echo.Context, course *content.Course, name string) error {
+	name = strings.TrimPrefix(name, "./")
+	if !fs.ValidPath(name) || name == "." || strings.Contains(name, "\\") {
+		return notFound("There is no file %q in this course.", name)
+	}
+	if strings.EqualFold(path.Ext(name), ".md") || hiddenName(name) {
+		return notFound("There is no file %q in this course.", name)
+	}
+	f, err := course.Files.Open(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
+			return notFound("There is no file %q in this course.", name)
+		}
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return notFound("There is no file %q in this course.", name)
+	}
+	h := c.Response().Header()
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	h.Set("Content-Type", ct)
+	// An SVG opened on its own is a document: let it draw, never run script.
+	h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'")
+	h.Set("Cache-Control", "public, max-age=300")
+	if rs, ok := f.(io.ReadSeeker); ok {
+		http.ServeContent(c.Response(), c.Request(), name, st.ModTime(), rs)
+		return nil
+	}
+	return c.Stream(http.StatusOK, ct, f)
+}
+
+// hiddenName reports whether any element of the path starts with a dot, such
+// as .git or .DS_Store: those are never course material.
+func hiddenName(name string) bool {
+	for _, el := range strings.Split(name, "/") {
+		if strings.HasPrefix(el, ".") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,119 @@
+// Package server is courselab's HTTP side: routes, handlers, pages and the
+// one place where errors become what the user sees (JSON under /api/, an HTML
+// page everywhere else).
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/courselab/courselab/content"
+	"github.com/courselab/courselab/internal/config"
+)
+
+// CatalogSource hands out the current course catalog. The embedded catalog
+// never changes; a catalog read from --courses is replaced when an
+// instructor edits it, so handlers ask for it on every request.
+type CatalogSource interface {
+	Catalog() *content.Catalog
+}
+
+// StaticCatalog is a CatalogSource that never changes.
+type StaticCatalog struct{ C *content.Catalog }
+
+// Catalog returns the one catalog.
+func (s StaticCatalog) Catalog() *content.Catalog { return s.C }
+
+// Server holds what every handler needs. Build it with New.
+type Server struct {
+	cfg     config.Config
+	courses CatalogSource
+	log     *slog.Logger
+	pages   *pages
+	assets  *assets
+	echo    *echo.Echo
+}
+
+// New wires the routes. It fails only if the embedded templates are broken,
+// which the tests catch before a release.
+func New(cfg config.Config, courses CatalogSource, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	a, err := loadAssets()
+	if err != nil {
+		return nil, err
+	}
+	p, err := loadPages(a)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, courses: courses, log: logger, pages: p, assets: a}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	s.echo = e
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the root HTTP handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+func (s *Server) mode() string {
+	if s.cfg.Classroom {
+		return "classroom"
+	}
+	return "personal"
+}
+
+// notFound is the error for an unknown course, section or file. Its text is
+// shown to the learner.
+func notFound(format string, args ...any) error {
+	return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf(format, args...))
+}
+
+// handleError turns any handler error into the response the user sees:
+// JSON {"error": "..."} for the API, the HTML error page for everything else.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status := http.StatusInternalServerError
+	msg := "Something went wrong on our side. Try again; if it keeps happening, tell your instructor."
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+		if m, ok := he.Message.(string); ok && status < 500 {
+			msg = m
+		}
+		if status == http.StatusNotFound && he.Message == http.StatusText(http.StatusNotFound) {
+			msg = "There is no page at this address."
+		}
+		if status == http.StatusMethodNotAllowed {
+			msg = "This address does not accept " + c.Request().Method + " requests."
+		}
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		_ = c.JSON(status, map[string]string{"error": msg})
+		return
+	}
+	heading := http.StatusText(status)
+	if status == http.StatusNotFound {
+		heading = "Page not found"
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	_ = s.render(c, status, "error", errorPage{page: s.page(), Status: status, Heading: heading, Message: msg})
+}

@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// CourseProgress is what one learner has done in one course.
+type CourseProgress struct {
+	Course    string
+	Sections  map[string]time.Time        // section slug → first read
+	Quizzes   map[string]QuizProgress     // quiz id → latest answer
+	Exercises map[string]ExerciseProgress // exercise id → result
+}
+
+// QuizProgress is a quiz as the learner sees it: the latest answer wins.
+type QuizProgress struct {
+	Correct  bool
+	Attempts int
+	At       time.Time // of the latest answer
+	Answers  []string  // the latest answer's choices
+}
+
+// ExerciseProgress is an exercise's result: once passed it stays passed,
+// whatever later attempts say.
+type ExerciseProgress struct {
+	Passed   bool
+	At       time.Time // of the pass when passed, else of the latest attempt
+	Attempts int
+	Summary  string          // the sentence that goes with At
+	Evidence json.RawMessage // the evidence that goes with At
+}
+
+// LearnerProgress is one row of the instructor's table: a learner and
+// their progress keyed by course id.
+type LearnerProgress struct {
+	Learner Learner
+	Courses map[string]*CourseProgress
+}
+
+// Progress returns what learner has done, keyed by course id; courses the
+// learner never touched are absent. An unknown learner is ErrNotFound.
+func (s *Store) Progress(ctx context.Context, learner string) (map[string]*CourseProgress, error) {
+	var out map[string]*CourseProgress
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM learners WHERE id = ?`, learner).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		all, err := loadProgress(ctx, tx, learner)
+		if err != nil {
+			return err
+		}
+		out = all[learner]
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("progress of learner %q: %w", learner, err)
+	}
+	if out == nil {
+		out = map[string]*CourseProgress{}
+	}
+	return out, nil
+}
+
+// ClassProgress returns every learner, first joined first, with their
+// progress: the instructor's live table and its CSV export. It reads one
+// snapshot, so a row never mixes two moments.
+func (s *Store) ClassProgress(ctx context.Context) ([]LearnerProgress, error) {
+	var out []LearnerProgress
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		ls, err := learners(ctx, tx)
+		if err != nil {
+			return err
+		}
+		all, err := loadProgress(ctx, tx, "")
+		if err != nil {
+			return err
+		}
+		out = make([]LearnerProgress, 0, len(ls))
+		for _, l := range ls {
+			courses := all[l.ID]
+			if courses == nil {
+				courses = map[string]*CourseProgress{}
+			}
+			out = append(out, LearnerProgress{Learner: l, Courses: courses})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("class progress: %w", err)
+	}
+	return out, nil
+}
+
+// progressByLearner is learner id → course id → progress.
+type progressByLearner map[string]map[string]*CourseProgress
+
+// course returns the entry for learner and course, creating it.
+func (p progressByLearner) course(learner, course string) *CourseProgress {
+	byCourse := p[learner]
+	if byCourse == nil {
+		byCourse = map[string]*CourseProgress{}
+		p[learner] = byCourse
+	}
+	cp := byCourse[course]
+	if cp == nil {
+		cp = &CourseProgress{
+			Course:    course,
+			Sections:  map[string]time.Time{},
+			Quizzes:   map[string]QuizProgress{},
+			Exercises: map[string]ExerciseProgress{},
+		}
+		byCourse[course] = cp
+	}
+	return cp
+}
+
+// loadProgress reads the result tables for one learner, or for all when
+// learner is empty. Three scans, not one join: the tables are independent
+// and a join would multiply their rows.
+func loadProgress(ctx context.Context, tx *sql.Tx, learner string) (progressByLearner, error) {
+	where, args := "", []any{}
+	if learner != "" {
+		where, args = " WHERE learner_id = ?", []any{learner}
+	}
+	p := progressByLearner{}
+
+	err := each(ctx, tx, `SELECT learner_id, course, section, first_read_ms FROM section_reads`+where, args,
+		func(rows *sql.Rows) error {
+			var l, c, sec string
+			var at int64
+			if err := rows.Scan(&l, &c, &sec, &at); err != nil {
+				return err
+			}
+			p.course(l, c).Sections[sec] = fromMS(at)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("sections read: %w", err)
+	}
+
+	err = each(ctx, tx, `SELECT learner_id, course, quiz, correct, attempts, at_ms, answers FROM quiz_results`+where, args,
+		func(rows *sql.Rows) error {
+			var l, c, quiz, answers string
+			var q QuizProgress
+			var at int64
+			if err := rows.Scan(&l, &c, &quiz, &q.Correct, &q.Attempts, &at, &answers); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(answers), &q.Answers); err != nil {
+				return fmt.Errorf("quiz %s/%s answers: %w", c, quiz, err)
+			}
+			q.At = fromMS(at)
+			p.course(l, c).Quizzes[quiz] = q
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("quiz answers: %w", err)
+	}
+
+	err = each(ctx, tx, `SELECT learner_id, course, exercise, passed, attempts, at_ms, summary, evidence FROM exercise_results`+where, args,
+		func(rows *sql.Rows) error {
+			var l, c, ex string
+			var e ExerciseProgress
+			var at int64
+			var evidence sql.NullString
+			if err := rows.Scan(&l, &c, &ex, &e.Passed, &e.Attempts, &at, &e.Summary, &evidence); err != nil {
+				return err
+			}
+			e.At, e.Evidence = fromMS(at), rawJSON(evidence)
+			p.course(l, c).Exercises[ex] = e
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("exercise results: %w", err)
+	}
+	return p, nil
+}
+
+// each runs query and calls fn for every row.
+func each(ctx context.Context, tx *sql.Tx, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
