@@ -137,8 +137,8 @@ func TestCourseFilesHaveContentTypesAndNeverLeaveTheCourse(t *testing.T) {
 		}
 	}
 	refused := []string{
-		"/courses/hello/index.md",                 // holds the quizzes' answers
-		"/courses/hello/../loose/index.md",        // cleaned by the client, still .md
+		"/courses/hello/index.md",          // holds the quizzes' answers
+		"/courses/hello/../loose/index.md", // cleaned by the client, still .md
 		"/courses/hello/img/..%2f..%2fbroken%2findex.md",
 		"/courses/hello/%2e%2e/%2e%2e/etc/passwd",
 		"/courses/hello/img/../../../etc/passwd",

@@ -6,7 +6,10 @@
   // Copy buttons on code blocks.
   function addCopyButtons() {
     document.querySelectorAll(".prose pre").forEach(function (pre) {
-      if (pre.querySelector(".copy")) return;
+      // The button sits in the block's wrapper, not in the scrolling pre,
+      // so it stays put when a long line scrolls sideways.
+      var box = pre.parentElement && pre.parentElement.classList.contains("code") ? pre.parentElement : pre;
+      if (box.querySelector(".copy")) return;
       var btn = document.createElement("button");
       btn.type = "button";
       btn.className = "copy";
@@ -23,7 +26,7 @@
           btn.textContent = "Select and copy";
         });
       });
-      pre.appendChild(btn);
+      box.appendChild(btn);
     });
   }
 
