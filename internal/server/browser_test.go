@@ -22,7 +22,9 @@ import (
 )
 
 // bundledServer serves the embedded catalog, as `go run ./cmd/courselab` does.
-func bundledServer(t *testing.T) *httptest.Server {
+func bundledServer(t *testing.T) *httptest.Server { return bundledServerB(t) }
+
+func bundledServerB(t testing.TB) *httptest.Server {
 	t.Helper()
 	cat := content.Load(courses.FS, content.Options{})
 	cfg := config.Config{Addr: ":0", MQTTAddr: ":0", Data: t.TempDir()}

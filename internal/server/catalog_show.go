@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -25,6 +24,10 @@ type catalogPage struct {
 // catalogShow is the home page: every published course, grouped by category.
 func (s *Server) catalogShow(c echo.Context) error {
 	cat := s.courses.Catalog()
+	return s.renderShared(c, cat, "catalog", "catalog", func() any { return s.catalogData(cat) })
+}
+
+func (s *Server) catalogData(cat *content.Catalog) catalogPage {
 	data := catalogPage{page: s.page()}
 	for i, g := range cat.Groups {
 		title := strings.Join(g.Path, " · ")
@@ -37,5 +40,5 @@ func (s *Server) catalogShow(c echo.Context) error {
 		}
 		data.Groups = append(data.Groups, catalogGroup{Key: key, Title: title, Description: g.Description, Courses: g.Courses})
 	}
-	return s.render(c, http.StatusOK, "catalog", data)
+	return data
 }

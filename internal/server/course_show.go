@@ -1,8 +1,6 @@
 package server
 
 import (
-	"net/http"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/courselab/courselab/content"
@@ -14,9 +12,9 @@ type coursePage struct {
 }
 
 // course finds the course named in the URL or returns the 404 error.
-func (s *Server) course(c echo.Context) (*content.Course, error) {
+func (s *Server) course(c echo.Context, cat *content.Catalog) (*content.Course, error) {
 	id := c.Param("course")
-	course := s.courses.Catalog().Course(id)
+	course := cat.Course(id)
 	if course == nil {
 		return nil, notFound("There is no course %q. The catalog lists the courses there are.", id)
 	}
@@ -25,12 +23,15 @@ func (s *Server) course(c echo.Context) (*content.Course, error) {
 
 // courseShow is a course's overview: its description and its sections.
 func (s *Server) courseShow(c echo.Context) error {
-	course, err := s.course(c)
+	cat := s.courses.Catalog()
+	course, err := s.course(c, cat)
 	if err != nil {
 		return err
 	}
 	if len(course.Sections) == 0 {
 		return notFound("The course %q has no sections yet.", course.Title)
 	}
-	return s.render(c, http.StatusOK, "course", coursePage{page: s.page(), Course: course})
+	return s.renderShared(c, cat, "course\x00"+course.ID, "course", func() any {
+		return coursePage{page: s.page(), Course: course}
+	})
 }

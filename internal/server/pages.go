@@ -52,19 +52,32 @@ type page struct {
 
 func (s *Server) page() page { return page{Mode: s.mode()} }
 
-// render executes a page into a buffer first, so that a template error
-// becomes a clean 500 instead of half a page.
+// render executes a page and sends it.
 func (s *Server) render(c echo.Context, status int, name string, data any) error {
+	b, err := s.execute(name, data)
+	if err != nil {
+		return err
+	}
+	return s.writePage(c, status, b)
+}
+
+// execute renders a page into a buffer first, so that a template error
+// becomes a clean 500 instead of half a page.
+func (s *Server) execute(name string, data any) ([]byte, error) {
 	t, ok := s.pages.byName[name]
 	if !ok {
-		return fmt.Errorf("no page template %q", name)
+		return nil, fmt.Errorf("no page template %q", name)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
+		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
+	return buf.Bytes(), nil
+}
+
+func (s *Server) writePage(c echo.Context, status int, page []byte) error {
 	c.Response().Header().Set("Cache-Control", "no-cache")
-	return c.HTMLBlob(status, buf.Bytes())
+	return c.HTMLBlob(status, page)
 }
 
 type errorPage struct {

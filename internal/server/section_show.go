@@ -25,30 +25,33 @@ type sectionPage struct {
 // section slug, otherwise a file of the course folder (images, downloads).
 // Slugs never contain a dot or a slash; file names do.
 func (s *Server) courseFileOrSection(c echo.Context) error {
-	course, err := s.course(c)
+	cat := s.courses.Catalog()
+	course, err := s.course(c, cat)
 	if err != nil {
 		return err
 	}
 	rest := c.Param("*")
 	if rest != "" && !strings.ContainsAny(rest, "./") {
-		return s.sectionShow(c, course, rest)
+		return s.sectionShow(c, cat, course, rest)
 	}
 	return s.courseFileShow(c, course, rest)
 }
 
-func (s *Server) sectionShow(c echo.Context, course *content.Course, slug string) error {
+func (s *Server) sectionShow(c echo.Context, cat *content.Catalog, course *content.Course, slug string) error {
 	sec := course.Section(slug)
 	if sec == nil {
 		return notFound("The course %q has no section %q.", course.Title, slug)
 	}
-	data := sectionPage{page: s.page(), Course: course, Section: sec}
-	if sec.Index > 0 {
-		data.Prev = course.Sections[sec.Index-1]
-	}
-	if sec.Index+1 < len(course.Sections) {
-		data.Next = course.Sections[sec.Index+1]
-	}
-	return s.render(c, http.StatusOK, "section", data)
+	return s.renderShared(c, cat, "section\x00"+course.ID+"\x00"+sec.Slug, "section", func() any {
+		data := sectionPage{page: s.page(), Course: course, Section: sec}
+		if sec.Index > 0 {
+			data.Prev = course.Sections[sec.Index-1]
+		}
+		if sec.Index+1 < len(course.Sections) {
+			data.Next = course.Sections[sec.Index+1]
+		}
+		return data
+	})
 }
 
 // courseFileShow serves a file from the course folder. The course's Markdown

@@ -36,6 +36,7 @@ type Server struct {
 	log     *slog.Logger
 	pages   *pages
 	assets  *assets
+	cache   pageCache
 	echo    *echo.Echo
 }
 
