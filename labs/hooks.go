@@ -1,0 +1,237 @@
+package labs
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strings"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// allowHook lets every connection in: by the time a connection reaches a
+// sandbox broker the front has already checked its credentials, and inside
+// one sandbox every client belongs to the same learner.
+type allowHook struct{ mqtt.HookBase }
+
+func (h *allowHook) ID() string { return "courselab-allow" }
+
+func (h *allowHook) Provides(b byte) bool {
+	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
+}
+
+func (h *allowHook) OnConnectAuthenticate(*mqtt.Client, packets.Packet) bool { return true }
+
+func (h *allowHook) OnACLCheck(*mqtt.Client, string, bool) bool { return true }
+
+// FilterResult is one filter of a SUBSCRIBE as the broker answered it: Code
+// is the granted QoS (0–2) or a refusal (0x80 and above).
+type FilterResult struct {
+	Filter string `json:"filter"`
+	QoS    byte   `json:"qos"`
+	Code   byte   `json:"code"`
+}
+
+// journalHook writes what the broker does into the sandbox journal.
+type journalHook struct {
+	mqtt.HookBase
+	sb *Sandbox
+}
+
+func (h *journalHook) ID() string { return "courselab-journal" }
+
+func (h *journalHook) Provides(b byte) bool {
+	switch b {
+	case mqtt.OnSessionEstablish, mqtt.OnDisconnect, mqtt.OnSubscribed, mqtt.OnUnsubscribed,
+		mqtt.OnPublished, mqtt.OnPacketSent, mqtt.OnPacketRead, mqtt.OnWill, mqtt.OnWillSent:
+		return true
+	}
+	return false
+}
+
+func protocolName(v byte) string {
+	switch v {
+	case 3:
+		return "MQTT 3.1"
+	case 4:
+		return "MQTT 3.1.1"
+	case 5:
+		return "MQTT 5"
+	}
+	return "MQTT ?"
+}
+
+func (h *journalHook) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
+	d := map[string]any{
+		"protocol":    protocolName(cl.Properties.ProtocolVersion),
+		"clean_start": pk.Connect.Clean,
+		"keep_alive":  pk.Connect.Keepalive,
+		"transport":   cl.Net.Listener,
+	}
+	if pk.Connect.UsernameFlag {
+		d["username"] = string(pk.Connect.Username)
+	}
+	if cl.Properties.ProtocolVersion == 5 {
+		d["session_expiry"] = pk.Properties.SessionExpiryInterval
+	}
+	if pk.Connect.WillFlag {
+		d["will_topic"] = pk.Connect.WillTopic
+		d["will_qos"] = pk.Connect.WillQos
+		d["will_retain"] = pk.Connect.WillRetain
+		d["will_payload"] = excerpt(pk.Connect.WillPayload)
+	}
+	h.sb.journal.Add(Event{Kind: KindConnect, ClientID: cl.ID, Detail: d})
+	h.sb.cancelDelayedWill(cl.ID) // [MQTT-3.1.3-9]: a reconnect before the delay cancels the will
+
+	// Mirror mochi's inheritClientSession, which runs right after this hook.
+	if old, ok := h.sb.server.Clients.Get(cl.ID); ok && !pk.Connect.Clean &&
+		!(old.Properties.Clean && old.Properties.ProtocolVersion < 5) {
+		h.sb.journal.Add(Event{Kind: KindSessionResumed, ClientID: cl.ID, Detail: map[string]any{
+			"subscriptions": old.State.Subscriptions.Len(),
+			"queued":        old.State.Inflight.Len(),
+		}})
+	}
+	h.sb.sysOnConnect()
+}
+
+// disconnectReason says in words why a connection ended.
+func disconnectReason(err error) string {
+	var ne net.Error
+	switch {
+	case err == nil:
+		return "DISCONNECT sent by the client"
+	case errors.Is(err, packets.ErrSessionTakenOver):
+		return "another connection took over this client id"
+	case errors.Is(err, packets.CodeDisconnectWillMessage):
+		return "client asked to disconnect with its will message"
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		return "connection closed without DISCONNECT"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "keep-alive expired: no packet within 1.5 × keep-alive"
+	case errors.Is(err, packets.ErrPacketTooLarge):
+		return "packet too large"
+	case errors.Is(err, packets.ErrServerShuttingDown):
+		return "sandbox closed"
+	}
+	return err.Error()
+}
+
+func (h *journalHook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
+	h.sb.journal.Add(Event{Kind: KindDisconnect, ClientID: cl.ID, Detail: map[string]any{
+		"graceful":     err == nil,
+		"reason":       disconnectReason(err),
+		"session_kept": !expire,
+		"transport":    cl.Net.Listener,
+	}})
+}
+
+func (h *journalHook) OnSubscribed(cl *mqtt.Client, pk packets.Packet, codes []byte) {
+	if cl.Net.Inline {
+		return
+	}
+	res := make([]FilterResult, 0, len(pk.Filters))
+	for i, f := range pk.Filters {
+		r := FilterResult{Filter: f.Filter, QoS: f.Qos}
+		if i < len(codes) {
+			r.Code = codes[i]
+		}
+		res = append(res, r)
+	}
+	e := Event{Kind: KindSubscribe, ClientID: cl.ID, Detail: map[string]any{"filters": res}}
+	if len(res) > 0 {
+		e.Topic, e.QoS = res[0].Filter, res[0].QoS
+	}
+	h.sb.journal.Add(e)
+}
+
+func (h *journalHook) OnUnsubscribed(cl *mqtt.Client, pk packets.Packet) {
+	if pk.PacketID == 0 || cl.Net.Inline {
+		return // session clean-up by the broker, not an UNSUBSCRIBE from the client
+	}
+	fs := make([]string, 0, len(pk.Filters))
+	for _, f := range pk.Filters {
+		fs = append(fs, f.Filter)
+	}
+	e := Event{Kind: KindUnsubscribe, ClientID: cl.ID, Detail: map[string]any{"filters": fs}}
+	if len(fs) > 0 {
+		e.Topic = fs[0]
+	}
+	h.sb.journal.Add(e)
+}
+
+func isSys(topic string) bool { return strings.HasPrefix(topic, "$SYS") }
+
+func (h *journalHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
+	if isSys(pk.TopicName) {
+		return
+	}
+	e := Event{Kind: KindPublish, Topic: pk.TopicName, Payload: excerpt(pk.Payload),
+		QoS: pk.FixedHeader.Qos, Retain: pk.FixedHeader.Retain}
+	if cl.Net.Inline {
+		e.Platform = true
+	} else {
+		e.ClientID = cl.ID
+	}
+	h.sb.journal.Add(e)
+}
+
+func ackName(t byte) string {
+	switch t {
+	case packets.Puback:
+		return "PUBACK"
+	case packets.Pubrec:
+		return "PUBREC"
+	case packets.Pubcomp:
+		return "PUBCOMP"
+	}
+	return packets.PacketNames[t]
+}
+
+func (h *journalHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte) {
+	switch pk.FixedHeader.Type {
+	case packets.Publish:
+		if isSys(pk.TopicName) {
+			return
+		}
+		e := Event{Kind: KindDeliver, ClientID: cl.ID, Topic: pk.TopicName, Payload: excerpt(pk.Payload),
+			QoS: pk.FixedHeader.Qos, Retain: pk.FixedHeader.Retain}
+		if pk.FixedHeader.Qos > 0 {
+			e.Detail = map[string]any{"packet_id": pk.PacketID, "dup": pk.FixedHeader.Dup}
+		}
+		h.sb.journal.Add(e)
+	case packets.Puback, packets.Pubcomp, packets.Pubrec:
+		if pk.FixedHeader.Type == packets.Pubrec && pk.ReasonCode < packets.ErrUnspecifiedError.Code {
+			return // a QoS 2 step, not its end
+		}
+		d := map[string]any{"packet": ackName(pk.FixedHeader.Type), "from": "broker", "packet_id": pk.PacketID}
+		if pk.ReasonCode >= packets.ErrUnspecifiedError.Code {
+			d["reason_code"] = pk.ReasonCode
+			d["reason"] = pk.Properties.ReasonString
+		}
+		h.sb.journal.Add(Event{Kind: KindAck, ClientID: cl.ID, Detail: d})
+	}
+}
+
+func (h *journalHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if t := pk.FixedHeader.Type; t == packets.Puback || t == packets.Pubcomp {
+		h.sb.journal.Add(Event{Kind: KindAck, ClientID: cl.ID, Detail: map[string]any{
+			"packet": ackName(t), "from": "client", "packet_id": pk.PacketID,
+		}})
+	}
+	return pk, nil
+}
+
+// OnWill takes over delayed wills: mochi keeps them for its own event loop,
+// which courselab never starts (see housekeeping.go).
+func (h *journalHook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
+	if cl.Properties.Will.WillDelayInterval > 0 {
+		h.sb.delayWill(cl.ID, will)
+	}
+	return will, nil
+}
+
+func (h *journalHook) OnWillSent(cl *mqtt.Client, pk packets.Packet) {
+	h.sb.journal.Add(Event{Kind: KindWill, ClientID: cl.ID, Topic: pk.TopicName,
+		Payload: excerpt(pk.Payload), QoS: pk.FixedHeader.Qos, Retain: pk.FixedHeader.Retain})
+}
