@@ -12,13 +12,18 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/courselab/courselab/content"
 	"github.com/courselab/courselab/courses"
 	"github.com/courselab/courselab/internal/config"
+	"github.com/courselab/courselab/internal/secret"
 	"github.com/courselab/courselab/internal/server"
+	"github.com/courselab/courselab/internal/store"
+	"github.com/courselab/courselab/labs"
 )
 
 func usage(w io.Writer) { config.Usage(w) }
@@ -49,18 +54,46 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
+	if err := loadSecrets(&cfg, logger, stdout); err != nil {
+		return err
+	}
 	catalog, err := loadCatalog(cfg, logger)
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(cfg, catalog, logger)
+	st, err := store.Open(ctx, filepath.Join(cfg.Data, "courselab.db"))
 	if err != nil {
 		return err
 	}
+	defer st.Close()
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (is another courselab running? choose another port with --addr): %w", cfg.Addr, err)
 	}
+	mqttLn, err := net.Listen("tcp", cfg.MQTTAddr)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("listen for MQTT on %s (is a broker such as mosquitto already running? stop it or choose another port with --mqtt-addr): %w", cfg.MQTTAddr, err)
+	}
+	cfg.MQTTAddr = mqttLn.Addr().String()
+
+	lab := labs.New(labs.Config{Classroom: cfg.Classroom, IdleTimeout: cfg.IdleTimeout, Secret: []byte(cfg.Secret), Logger: logger})
+	defer lab.Close()
+	if !cfg.Classroom {
+		lab.SetPersonal(labs.PersonalLearner, labs.DefaultSetup())
+	}
+	srv, err := server.New(cfg, catalog, lab, st, logger)
+	if err != nil {
+		ln.Close()
+		mqttLn.Close()
+		return err
+	}
+	go func() {
+		if err := lab.Front().ServeTCP(mqttLn); err != nil {
+			logger.Error("MQTT listener stopped", "err", err)
+		}
+	}()
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -71,7 +104,8 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	go func() { errc <- httpSrv.Serve(ln) }()
 
 	fmt.Fprintf(stdout, "courselab is serving %d course(s) on %s\n", len(catalog.Catalog().Courses), browseURL(ln.Addr()))
-	logger.Info("serving", "addr", ln.Addr().String(), "mode", modeName(cfg), "data", cfg.Data)
+	fmt.Fprintf(stdout, "MQTT on %s (TCP) and %s (WebSocket)\n", mqttLn.Addr(), strings.Replace(browseURL(ln.Addr()), "http", "ws", 1)+"/mqtt")
+	logger.Info("serving", "addr", ln.Addr().String(), "mqtt", mqttLn.Addr().String(), "mode", modeName(cfg), "data", cfg.Data)
 
 	select {
 	case err := <-errc:
@@ -79,10 +113,43 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
+	mqttLn.Close()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+	// WebSocket MQTT connections are hijacked, so Shutdown does not wait for
+	// them; closing the labs ends them and every TCP client.
+	err = httpSrv.Shutdown(shutdownCtx)
+	if cerr := lab.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// loadSecrets fills cfg.Secret from the data folder, and in classroom mode
+// the instructor token: from the flag, or kept in the data folder and
+// printed once, the first time.
+func loadSecrets(cfg *config.Config, logger *slog.Logger, stdout io.Writer) error {
+	v, _, err := secret.LoadOrCreate(filepath.Join(cfg.Data, "secret"), 32)
+	if err != nil {
+		return err
+	}
+	cfg.Secret = v
+	if !cfg.Classroom || cfg.InstructorToken != "" {
+		return nil
+	}
+	file := filepath.Join(cfg.Data, "instructor-token")
+	tok, created, err := secret.LoadOrCreate(file, 16)
+	if err != nil {
+		return err
+	}
+	cfg.InstructorToken = tok
+	if created {
+		fmt.Fprintf(stdout, "\nInstructor token (shown once, kept in %s):\n\n    %s\n\nOpen /teach and enter it to see your class.\n\n", file, tok)
+	} else {
+		logger.Info("instructor token loaded", "file", file)
 	}
 	return nil
 }

@@ -23,6 +23,10 @@ type Config struct {
 	Classroom       bool          // learners join with a name; credentials everywhere
 	InstructorToken string        // protects /teach in classroom mode; generated when empty
 	IdleTimeout     time.Duration // reclaim a lab sandbox after this long without activity
+
+	// Secret signs cookies and derives lab credentials. It is not a flag:
+	// the serve command keeps it in the data folder.
+	Secret string
 }
 
 // option describes one flag and the environment variable behind it.

@@ -2,8 +2,6 @@ package server
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,10 +13,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/courselab/courselab/content"
 	"github.com/courselab/courselab/courses"
 	"github.com/courselab/courselab/internal/browsertest"
-	"github.com/courselab/courselab/internal/config"
 )
 
 // bundledServer serves the embedded catalog, as `go run ./cmd/courselab` does.
@@ -26,15 +22,7 @@ func bundledServer(t *testing.T) *httptest.Server { return bundledServerB(t) }
 
 func bundledServerB(t testing.TB) *httptest.Server {
 	t.Helper()
-	cat := content.Load(courses.FS, content.Options{})
-	cfg := config.Config{Addr: ":0", MQTTAddr: ":0", Data: t.TempDir()}
-	s, err := New(cfg, StaticCatalog{C: cat}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
-	return ts
+	return startServer(t, courses.FS, false).Server
 }
 
 // screenshotPath is where a test keeps its screenshot: $SCREENSHOT_DIR when

@@ -3,6 +3,8 @@ package server
 import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/courselab/courselab/internal/cloudapi"
 )
 
 // routes lists every route of the server in one place.
@@ -15,9 +17,23 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthShow)
 	e.GET("/static/*", s.staticShow)
 
-	e.GET("/", s.catalogShow)
-	e.GET("/courses/:course", s.courseShow)
-	e.GET("/courses/:course/*", s.courseFileOrSection)
+	e.GET("/join", s.joinShow)
+	e.POST("/join", s.joinSave)
+
+	learner := e.Group("", s.requireLearner)
+	learner.GET("/", s.catalogShow)
+	learner.GET("/courses/:course", s.courseShow)
+	learner.GET("/courses/:course/*", s.courseFileOrSection)
+	learner.GET("/api/lab", s.labShow)
+
+	// MQTT over WebSocket, then the simulated IoT cloud (it authenticates
+	// with the lab token itself).
+	e.GET("/mqtt", echo.WrapHandler(s.labs.Front()))
+	cloudapi.Register(e.Group("/api/v2"), s.labs, s.cloudSandbox)
+
+	e.POST("/teach/login", s.teachLogin)
+	teach := e.Group("/teach", s.requireInstructor)
+	teach.GET("", s.teachShow)
 
 	e.RouteNotFound("/*", func(c echo.Context) error { return notFound("There is no page at this address.") })
 }

@@ -42,6 +42,9 @@ func (s *Server) sectionShow(c echo.Context, cat *content.Catalog, course *conte
 	if sec == nil {
 		return notFound("The course %q has no section %q.", course.Title, slug)
 	}
+	if id, ok := s.learnerID(c); ok {
+		s.touchLab(cat, course, id)
+	}
 	return s.renderShared(c, cat, "section\x00"+course.ID+"\x00"+sec.Slug, "section", func() any {
 		data := sectionPage{page: s.page(), Course: course, Section: sec}
 		if sec.Index > 0 {

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,9 @@ import (
 
 	"github.com/courselab/courselab/content"
 	"github.com/courselab/courselab/internal/config"
+	"github.com/courselab/courselab/internal/secret"
+	"github.com/courselab/courselab/internal/store"
+	"github.com/courselab/courselab/labs"
 )
 
 // CatalogSource hands out the current course catalog. The embedded catalog
@@ -31,20 +35,29 @@ func (s StaticCatalog) Catalog() *content.Catalog { return s.C }
 
 // Server holds what every handler needs. Build it with New.
 type Server struct {
-	cfg     config.Config
-	courses CatalogSource
-	log     *slog.Logger
-	pages   *pages
-	assets  *assets
-	cache   pageCache
-	echo    *echo.Echo
+	cfg        config.Config
+	courses    CatalogSource
+	labs       *labs.Labs
+	store      *store.Store
+	log        *slog.Logger
+	pages      *pages
+	assets     *assets
+	cache      pageCache
+	setups     labSetups
+	cookies    secret.Signer // learners' session cookies
+	instructor secret.Signer // the instructor's cookie; keyed by the token, so a new token logs everyone out
+	echo       *echo.Echo
 }
 
-// New wires the routes. It fails only if the embedded templates are broken,
-// which the tests catch before a release.
-func New(cfg config.Config, courses CatalogSource, logger *slog.Logger) (*Server, error) {
+// New wires the routes. cfg.Secret must be set (it signs cookies), and in
+// classroom mode cfg.InstructorToken too. New fails only if the embedded
+// templates are broken, which the tests catch before a release.
+func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Store, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.Default()
+	}
+	if cfg.Secret == "" {
+		return nil, errors.New("server: no secret to sign cookies with")
 	}
 	a, err := loadAssets()
 	if err != nil {
@@ -54,7 +67,17 @@ func New(cfg config.Config, courses CatalogSource, logger *slog.Logger) (*Server
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, courses: courses, log: logger, pages: p, assets: a}
+	s := &Server{
+		cfg: cfg, courses: courses, labs: lab, store: st, log: logger, pages: p, assets: a,
+		cookies:    secret.NewSigner(cfg.Secret, "learner cookie"),
+		instructor: secret.NewSigner(cfg.Secret+cfg.InstructorToken, "instructor cookie"),
+	}
+	if !cfg.Classroom {
+		if _, err := st.EnsureLearner(context.Background(), labs.PersonalLearner, "You"); err != nil {
+			return nil, err
+		}
+	}
+	s.labSetup(courses.Catalog())
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -96,6 +119,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 		if status == http.StatusNotFound && he.Message == http.StatusText(http.StatusNotFound) {
 			msg = "There is no page at this address."
+		}
+		if status == http.StatusUnauthorized && msg == http.StatusText(status) {
+			msg = "You need to sign in for this."
 		}
 		if status == http.StatusMethodNotAllowed {
 			msg = "This address does not accept " + c.Request().Method + " requests."

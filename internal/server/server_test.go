@@ -3,16 +3,11 @@ package server
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
-
-	"github.com/courselab/courselab/content"
-	"github.com/courselab/courselab/internal/config"
 )
 
 // fixture is a small course tree: one course in a category, one outside,
@@ -29,20 +24,9 @@ func fixture() fstest.MapFS {
 	}
 }
 
-func newTestServer(t *testing.T, classroom bool) *httptest.Server {
+func newTestServer(t *testing.T, classroom bool) *testServer {
 	t.Helper()
-	cat := content.Load(fixture(), content.Options{})
-	if cat.Course("hello") == nil || cat.Course("loose") == nil {
-		t.Fatalf("fixture did not load: problems %v", cat.Problems)
-	}
-	cfg := config.Config{Addr: ":0", MQTTAddr: ":0", Data: t.TempDir(), Classroom: classroom}
-	s, err := New(cfg, StaticCatalog{C: cat}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
-	return ts
+	return startServer(t, fixture(), classroom)
 }
 
 type response struct {

@@ -1,0 +1,60 @@
+package server
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/courselab/courselab/content"
+	"github.com/courselab/courselab/internal/config"
+	"github.com/courselab/courselab/internal/store"
+	"github.com/courselab/courselab/labs"
+)
+
+// testServer is a whole courselab on loopback: HTTP through httptest, MQTT
+// on a free TCP port, a real SQLite file in a temporary folder.
+type testServer struct {
+	*httptest.Server
+	cfg   config.Config
+	labs  *labs.Labs
+	store *store.Store
+	mqtt  string // host:port of the MQTT TCP listener
+}
+
+const testInstructorToken = "teach-me-please"
+
+func startServer(t testing.TB, fsys fs.FS, classroom bool) *testServer {
+	t.Helper()
+	cat := content.Load(fsys, content.Options{})
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "courselab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Config{Addr: ":0", MQTTAddr: ln.Addr().String(), Data: dir, Classroom: classroom,
+		Secret: "test-secret", InstructorToken: testInstructorToken}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l := labs.New(labs.Config{Classroom: classroom, Secret: []byte(cfg.Secret), Logger: logger})
+	if !classroom {
+		l.SetPersonal(labs.PersonalLearner, labs.DefaultSetup())
+	}
+	go l.Front().ServeTCP(ln)
+	t.Cleanup(func() { ln.Close(); l.Close() })
+	s, err := New(cfg, StaticCatalog{C: cat}, l, st, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return &testServer{Server: ts, cfg: cfg, labs: l, store: st, mqtt: ln.Addr().String()}
+}

@@ -1,0 +1,59 @@
+package server
+
+import (
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// labDetails is what a learner needs to point a client at their sandbox.
+type labDetails struct {
+	MQTTURL  string `json:"mqtt_url"`
+	WSURL    string `json:"ws_url"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Token    string `json:"token"`
+	APIBase  string `json:"api_base"`
+}
+
+// labShow answers GET /api/lab with the current learner's connection
+// details, built from the host name the learner used to reach us.
+func (s *Server) labShow(c echo.Context) error {
+	id, _ := s.learnerID(c)
+	all, _ := s.labSetup(s.courses.Catalog())
+	if _, err := s.labs.Sandbox(id, all); err != nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "The lab is full right now: "+err.Error())
+	}
+	return c.JSON(http.StatusOK, s.labDetails(c, id))
+}
+
+func (s *Server) labDetails(c echo.Context, learner string) labDetails {
+	host := c.Request().Host
+	hostname := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		hostname = h
+	}
+	if strings.Contains(hostname, ":") && !strings.HasPrefix(hostname, "[") {
+		hostname = "[" + hostname + "]"
+	}
+	mqttPort := "1883"
+	if _, p, err := net.SplitHostPort(s.cfg.MQTTAddr); err == nil && p != "0" {
+		mqttPort = p
+	}
+	scheme, ws := "http", "ws"
+	if c.Scheme() == "https" {
+		scheme, ws = "https", "wss"
+	}
+	d := labDetails{
+		MQTTURL: "mqtt://" + hostname + ":" + mqttPort,
+		WSURL:   ws + "://" + host + "/mqtt",
+		APIBase: scheme + "://" + host + "/api/v2",
+	}
+	if s.cfg.Classroom {
+		cr := s.labs.Credentials(learner)
+		d.Username, d.Password, d.Token = cr.Username, cr.Password, cr.Token
+	}
+	return d
+}
