@@ -24,7 +24,8 @@ type catalogPage struct {
 // catalogShow is the home page: every published course, grouped by category.
 func (s *Server) catalogShow(c echo.Context) error {
 	cat := s.courses.Catalog()
-	return s.renderShared(c, cat, "catalog", "catalog", func() any { return s.catalogData(cat) })
+	slots := s.progressSlots(c, nil, cat.Courses...)
+	return s.renderShared(c, cat, "catalog", "catalog", slots, func() any { return s.catalogData(cat) })
 }
 
 func (s *Server) catalogData(cat *content.Catalog) catalogPage {

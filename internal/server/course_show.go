@@ -31,7 +31,8 @@ func (s *Server) courseShow(c echo.Context) error {
 	if len(course.Sections) == 0 {
 		return notFound("The course %q has no sections yet.", course.Title)
 	}
-	return s.renderShared(c, cat, "course\x00"+course.ID, "course", func() any {
+	slots := s.progressSlots(c, nil, course)
+	return s.renderShared(c, cat, "course\x00"+course.ID, "course", slots, func() any {
 		return coursePage{page: s.page(), Course: course}
 	})
 }

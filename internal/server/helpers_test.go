@@ -24,19 +24,27 @@ type testServer struct {
 	labs  *labs.Labs
 	store *store.Store
 	mqtt  string // host:port of the MQTT TCP listener
+	stop  func() // stops everything, as a shutdown does
 }
 
 const testInstructorToken = "teach-me-please"
 
 func startServer(t testing.TB, fsys fs.FS, classroom bool) *testServer {
 	t.Helper()
+	return startServerIn(t, fsys, classroom, t.TempDir())
+}
+
+// startServerIn starts a server on the data folder dir, so a test can stop
+// one and start another on the same data, as a restart does.
+func startServerIn(t testing.TB, fsys fs.FS, classroom bool, dir string) *testServer {
+	t.Helper()
 	cat := content.Load(fsys, content.Options{})
-	dir := t.TempDir()
 	st, err := store.Open(context.Background(), filepath.Join(dir, "courselab.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	closeStore := st.Close
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -56,5 +64,6 @@ func startServer(t testing.TB, fsys fs.FS, classroom bool) *testServer {
 	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, cfg: cfg, labs: l, store: st, mqtt: ln.Addr().String()}
+	return &testServer{Server: ts, cfg: cfg, labs: l, store: st, mqtt: ln.Addr().String(),
+		stop: func() { ts.Close(); ln.Close(); l.Close(); closeStore() }}
 }

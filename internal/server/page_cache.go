@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -39,15 +40,34 @@ func (pc *pageCache) put(cat *content.Catalog, key string, page []byte) {
 }
 
 // renderShared renders a page that does not depend on who asks, once per
-// catalog, and serves later requests from the cache.
-func (s *Server) renderShared(c echo.Context, cat *content.Catalog, key, name string, data func() any) error {
-	if b, ok := s.cache.get(cat, key); ok {
-		return s.writePage(c, http.StatusOK, b)
+// catalog, and serves later requests from the cache. The few bits that do
+// depend on the learner (a section's read mark) are slots in the cached page,
+// filled per request from slots (see slotMarker).
+func (s *Server) renderShared(c echo.Context, cat *content.Catalog, key, name string, slots map[string]string, data func() any) error {
+	b, ok := s.cache.get(cat, key)
+	if !ok {
+		var err error
+		if b, err = s.execute(name, data()); err != nil {
+			return err
+		}
+		s.cache.put(cat, key, b)
 	}
-	b, err := s.execute(name, data())
-	if err != nil {
-		return err
+	return s.writePage(c, http.StatusOK, fillSlots(b, slots))
+}
+
+// slotMarker is the HTML comment a template leaves where per-learner
+// content goes; unfilled, it shows nothing.
+func slotMarker(kind, key string) string { return "<!--slot:" + kind + ":" + key + "-->" }
+
+// fillSlots replaces slot markers by their content. The cached page is never
+// modified.
+func fillSlots(page []byte, slots map[string]string) []byte {
+	if len(slots) == 0 {
+		return page
 	}
-	s.cache.put(cat, key, b)
-	return s.writePage(c, http.StatusOK, b)
+	pairs := make([]string, 0, 2*len(slots))
+	for marker, html := range slots {
+		pairs = append(pairs, marker, html)
+	}
+	return []byte(strings.NewReplacer(pairs...).Replace(string(page)))
 }

@@ -21,6 +21,7 @@ func loadPages(a *assets) (*pages, error) {
 	funcs := template.FuncMap{
 		"static": a.url,
 		"inc":    func(i int) int { return i + 1 },
+		"slot":   func(kind, key string) template.HTML { return template.HTML(slotMarker(kind, key)) },
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(web.Files, "templates/layout.html")
 	if err != nil {
@@ -73,6 +74,20 @@ func (s *Server) execute(name string, data any) ([]byte, error) {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// executePart renders one named template of a page's set (a fragment sent
+// over Server-Sent Events, say).
+func (s *Server) executePart(page, part string, data any) (string, error) {
+	t, ok := s.pages.byName[page]
+	if !ok {
+		return "", fmt.Errorf("no page template %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, part, data); err != nil {
+		return "", fmt.Errorf("render %s/%s: %w", page, part, err)
+	}
+	return buf.String(), nil
 }
 
 func (s *Server) writePage(c echo.Context, status int, page []byte) error {

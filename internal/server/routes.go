@@ -25,6 +25,10 @@ func (s *Server) routes() {
 	learner.GET("/courses/:course", s.courseShow)
 	learner.GET("/courses/:course/*", s.courseFileOrSection)
 	learner.GET("/api/lab", s.labShow)
+	learner.GET("/api/progress", s.progressJSON)
+	learner.GET("/progress", s.progressShow)
+	learner.POST("/api/courses/:course/quizzes/:quiz/answer", s.quizAnswer)
+	learner.POST("/courses/:course/quizzes/:quiz", s.quizAnswerForm)
 
 	// MQTT over WebSocket, then the simulated IoT cloud (it authenticates
 	// with the lab token itself).
@@ -34,6 +38,9 @@ func (s *Server) routes() {
 	e.POST("/teach/login", s.teachLogin)
 	teach := e.Group("/teach", s.requireInstructor)
 	teach.GET("", s.teachShow)
+	teach.GET("/events", s.teachEvents)
+	teach.GET("/export.csv", s.teachExport)
+	teach.POST("/learners/:learner/reset-lab", s.teachResetLab)
 
 	e.RouteNotFound("/*", func(c echo.Context) error { return notFound("There is no page at this address.") })
 }

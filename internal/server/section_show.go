@@ -44,8 +44,12 @@ func (s *Server) sectionShow(c echo.Context, cat *content.Catalog, course *conte
 	}
 	if id, ok := s.learnerID(c); ok {
 		s.touchLab(cat, course, id)
+		if err := s.markRead(c.Request().Context(), id, course, sec); err != nil {
+			s.log.Error("progress not saved", "learner", id, "err", err)
+		}
 	}
-	return s.renderShared(c, cat, "section\x00"+course.ID+"\x00"+sec.Slug, "section", func() any {
+	slots := s.progressSlots(c, nil, course)
+	return s.renderShared(c, cat, "section\x00"+course.ID+"\x00"+sec.Slug, "section", slots, func() any {
 		data := sectionPage{page: s.page(), Course: course, Section: sec}
 		if sec.Index > 0 {
 			data.Prev = course.Sections[sec.Index-1]

@@ -44,6 +44,8 @@ type Server struct {
 	assets     *assets
 	cache      pageCache
 	setups     labSetups
+	reads      readSections
+	class      classFeed
 	cookies    secret.Signer // learners' session cookies
 	instructor secret.Signer // the instructor's cookie; keyed by the token, so a new token logs everyone out
 	echo       *echo.Echo

@@ -2,12 +2,12 @@ package server
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/courselab/courselab/internal/store"
 )
 
 type teachLoginPage struct {
@@ -15,15 +15,11 @@ type teachLoginPage struct {
 	Error string
 }
 
-type teachLearner struct {
-	store.Learner
-	Clients int
-	Sandbox bool
-}
-
 type teachPage struct {
 	page
-	Learners []teachLearner
+	Table classTable
+	Labs  map[string]int // learner → connected MQTT clients, for learners with a sandbox
+	Reset string         // learner whose lab was just reset
 }
 
 // isInstructor reports whether the request carries the instructor cookie.
@@ -67,18 +63,96 @@ func (s *Server) teachLogin(c echo.Context) error {
 
 // teachShow is the instructor's view of the class.
 func (s *Server) teachShow(c echo.Context) error {
-	learners, err := s.store.Learners(c.Request().Context())
+	data, err := s.teachData(c)
 	if err != nil {
 		return err
 	}
-	data := teachPage{page: s.page()}
-	for _, l := range learners {
-		tl := teachLearner{Learner: l}
-		if sb := s.labs.Lookup(l.ID); sb != nil {
-			tl.Sandbox = true
-			tl.Clients = sb.Connected()
-		}
-		data.Learners = append(data.Learners, tl)
-	}
+	data.Reset = c.QueryParam("reset")
 	return s.render(c, http.StatusOK, "teach", data)
+}
+
+func (s *Server) teachData(c echo.Context) (teachPage, error) {
+	class, err := s.store.ClassProgress(c.Request().Context())
+	if err != nil {
+		return teachPage{}, err
+	}
+	data := teachPage{page: s.page(), Table: buildClassTable(s.courses.Catalog(), class)}
+	for i := range data.Table.Rows {
+		row := &data.Table.Rows[i]
+		row.Lab = "no sandbox"
+		if sb := s.labs.Lookup(row.Learner.ID); sb != nil {
+			row.Lab = fmt.Sprintf("%d MQTT client(s)", sb.Connected())
+		}
+	}
+	return data, nil
+}
+
+// teachEvents streams the class table to the dashboard (Server-Sent
+// Events): a fresh table whenever a learner's progress changes, at most a
+// few times a second, and a comment every 20 s to keep proxies from closing
+// the stream.
+func (s *Server) teachEvents(c echo.Context) error {
+	w := c.Response()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	changed, stop := s.class.subscribe()
+	defer stop()
+	keepAlive := time.NewTicker(20 * time.Second)
+	defer keepAlive.Stop()
+	send := func() error {
+		data, err := s.teachData(c)
+		if err != nil {
+			return err
+		}
+		html, err := s.executePart("teach", "class-table", data)
+		if err != nil {
+			return err
+		}
+		if err := writeSSE(w, "table", html); err != nil {
+			return err
+		}
+		w.Flush()
+		return nil
+	}
+	if _, err := w.Write([]byte("retry: 2000\n\n")); err != nil {
+		return nil
+	}
+	w.Flush()
+	ctx := c.Request().Context()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-keepAlive.C:
+			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
+				return nil
+			}
+			w.Flush()
+		case <-changed:
+			if err := send(); err != nil {
+				return nil
+			}
+			// Let a burst of changes collapse into the next send.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// teachResetLab throws away a learner's sandbox (broker, sessions, cloud
+// values); their progress stays.
+func (s *Server) teachResetLab(c echo.Context) error {
+	id := c.Param("learner")
+	if _, err := s.store.Learner(c.Request().Context(), id); err != nil {
+		return notFound("There is no learner %q.", id)
+	}
+	s.labs.Reclaim(id)
+	s.log.Info("lab reset by instructor", "learner", id)
+	s.notifyClass()
+	return c.Redirect(http.StatusSeeOther, "/teach?reset="+url.QueryEscape(id))
 }

@@ -56,8 +56,65 @@
     if (toc && window.matchMedia("(max-width: 900px)").matches) toc.open = false;
   }
 
+  // Quizzes are graded by the server; without JavaScript the form posts
+  // and a small page shows the verdict.
+  function wireQuizzes() {
+    var article = document.querySelector(".prose[data-course]");
+    if (!article) return;
+    var course = article.getAttribute("data-course");
+    document.querySelectorAll("form.quiz[data-quiz]").forEach(function (form) {
+      var out = form.querySelector(".quiz-feedback");
+      form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        var answers = [];
+        form.querySelectorAll("input[name=answer]:checked").forEach(function (i) { answers.push(i.value); });
+        if (answers.length === 0) { show(out, "Choose an answer first.", ""); return; }
+        var url = "/api/courses/" + encodeURIComponent(course) + "/quizzes/" + encodeURIComponent(form.getAttribute("data-quiz")) + "/answer";
+        postJSON(url, { answers: answers }).then(function (res) {
+          if (res.ok) show(out, (res.body.correct ? "Right! " : "Not quite. ") + res.body.feedback, res.body.correct ? "right" : "wrong");
+          else show(out, res.body.error || "The answer could not be checked; try again.", "wrong");
+        }, function () { show(out, "The server could not be reached; try again.", "wrong"); });
+      });
+    });
+  }
+
+  function show(el, text, cls) {
+    if (!el) return;
+    el.textContent = text;
+    el.classList.remove("right", "wrong");
+    if (cls) el.classList.add(cls);
+  }
+
+  // postJSON resolves with {ok, status, body} for any HTTP answer.
+  function postJSON(url, data) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify(data || {})
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) {
+        return { ok: r.ok, status: r.status, body: body };
+      });
+    });
+  }
+  window.courselab = { postJSON: postJSON, show: show };
+
+  // The instructor's table follows the class live (Server-Sent Events).
+  function liveClassTable() {
+    var box = document.querySelector("[data-events]");
+    if (!box || !window.EventSource) return;
+    var badge = document.querySelector("[data-live]");
+    var es = new EventSource(box.getAttribute("data-events"));
+    es.addEventListener("open", function () { if (badge) badge.hidden = false; });
+    es.addEventListener("error", function () { if (badge) badge.hidden = true; });
+    es.addEventListener("table", function (ev) { box.innerHTML = ev.data; });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     addCopyButtons();
     foldTocOnPhones();
+    wireQuizzes();
+    liveClassTable();
   });
 })();
