@@ -26,6 +26,7 @@ type alertNode struct {
 	alertType string // always one of alertTypes
 	asked     string // what the author wrote, for the problem message
 	done      bool   // closed on the line just parsed; close before the next
+	fence     fenceTracker
 }
 
 func (n *alertNode) Kind() ast.NodeKind { return kindAlert }
@@ -71,6 +72,9 @@ func (alertParser) Continue(node ast.Node, reader text.Reader, pc parser.Context
 		return parser.Close
 	}
 	line, _ := reader.PeekLine()
+	if n.fence.inFence(line) {
+		return parser.Continue | parser.HasChildren
+	}
 	if startsSection(line) {
 		return parser.Close // unclosed: at least let the next section start
 	}
@@ -91,10 +95,10 @@ func (alertParser) Continue(node ast.Node, reader text.Reader, pc parser.Context
 func (alertParser) Close(node ast.Node, _ text.Reader, pc parser.Context) {
 	n := node.(*alertNode)
 	if !n.done {
-		courseOf(pc).problemAt(n.Pos(), "<alert> is not closed, so it runs to the end of its block; add </alert> on a line of its own after its text")
+		courseOf(pc).errorAt(n.Pos(), "<alert> is not closed, so it runs to the end of its block; add </alert> on a line of its own after its text")
 	}
 	if asked := strings.ToLower(strings.TrimSpace(n.asked)); asked != "" && !alertTypes[asked] {
-		courseOf(pc).problemAt(n.Pos(), `<alert type=%q>: unknown type, shown as "info"; use one of info, success, warning, danger`, n.asked)
+		courseOf(pc).warningAt(n.Pos(), `<alert type=%q>: unknown type, shown as "info"; use one of info, success, warning, danger`, n.asked)
 	}
 }
 

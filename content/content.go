@@ -2,9 +2,11 @@
 // images) into a Catalog of courses whose sections are rendered to safe HTML once, at
 // load time. It knows nothing of HTTP or MQTT: the server serves what it returns.
 //
-// The course dialect (see PRODUCT.md) is CommonMark + GFM with a few tags of its own:
-// <youtube>, <alert>, <quiz>/<answer>. Each tag is a goldmark extension in a file of
-// its own (youtube.go, alert.go, quiz.go, htmldoc.go), registered by Extend.
+// The course dialect (see PRODUCT.md and docs/AUTHORING.md) is CommonMark + GFM
+// with a few tags of its own: <youtube>, <alert>, <quiz>/<answer>,
+// <exercise>/<hint>/<solution>/<check>, and [[lab.NAME]] placeholders. Each is a
+// goldmark extension in a file of its own (youtube.go, alert.go, quiz.go,
+// exercise.go, placeholder.go, htmldoc.go), registered by Extend.
 package content
 
 import (
@@ -19,6 +21,11 @@ type Options struct {
 	// live at URLPrefix+"/"+id+"/"+relpath, so relative image paths are rewritten
 	// against it and quiz forms post to URLPrefix+"/"+id+"/quizzes/"+quizID.
 	URLPrefix string
+	// LabDefaults are the placeholder values Section.HTML is rendered with (see
+	// PlaceholderNames), e.g. the personal-mode connection details. If nil,
+	// placeholders stay visible as written in Section.HTML; Section.HTMLFor
+	// renders them for one learner.
+	LabDefaults map[string]string
 }
 
 // DefaultURLPrefix is the URLPrefix used when Options leaves it empty.
@@ -45,6 +52,11 @@ type Catalog struct {
 	Courses []*Course
 	// Problems found while loading, in the order they were found.
 	Problems []Problem
+	// Stale maps the id of a course that still shows its last good version to
+	// the problems that keep the newer version out (a broken edit, see
+	// Reloader), so pages can tell the instructor why their edit does not show.
+	// Load leaves it nil.
+	Stale map[string][]Problem
 
 	byID map[string]*Course
 }
@@ -90,6 +102,27 @@ type Course struct {
 	Sections []*Section
 	// Quizzes by quiz id, across sections, for grading on the server.
 	Quizzes map[string]*Quiz
+	// Exercises of the course in document order, for the check engine.
+	Exercises []*Exercise
+	// Problems found in this course's files (a subset of Catalog.Problems).
+	Problems []Problem
+
+	// placeholders re-renders the course for one learner's lab values; nil
+	// when the course has no placeholder.
+	placeholders *placeholderCache
+}
+
+// Exercise returns the exercise with the given id, or nil.
+func (c *Course) Exercise(id string) *Exercise {
+	if c == nil {
+		return nil
+	}
+	for _, e := range c.Exercises {
+		if e.ID == id {
+			return e
+		}
+	}
+	return nil
 }
 
 // Section returns the section with the given slug, or nil.
@@ -116,12 +149,20 @@ type Section struct {
 	Title string
 	// Line in Course.File where the section starts, for lint and error messages.
 	Line int
-	// HTML is the rendered, sanitised section, level-1 heading included.
+	// HTML is the rendered, sanitised section, level-1 heading included, with
+	// placeholders rendered for Options.LabDefaults (or left as written).
 	HTML template.HTML
+	// HasPlaceholders says the section shows lab placeholders, so that its
+	// HTML differs per learner: use HTMLFor.
+	HasPlaceholders bool
 	// Headings are the level-2 and level-3 headings inside, for an in-page TOC.
 	Headings []Heading
 	// Quizzes in this section, in order.
 	Quizzes []*Quiz
+	// Exercises in this section, in order.
+	Exercises []*Exercise
+
+	course *Course
 }
 
 // Heading is a linkable heading inside a section.
@@ -160,19 +201,42 @@ type Answer struct {
 	Right bool
 }
 
+// Severity says how bad a Problem is.
+type Severity int
+
+const (
+	// Error: something keeps a course, or a piece of it (a quiz, an exercise, a
+	// picture, a link), from working. `courselab lint` exits with status 1.
+	Error Severity = iota
+	// Warning: a matter of style or a likely slip that still works (a missing
+	// title, an unknown tag shown as text, removed raw HTML).
+	Warning
+)
+
+// String is "error" or "warning".
+func (s Severity) String() string {
+	if s == Warning {
+		return "warning"
+	}
+	return "error"
+}
+
 // Problem is something wrong in the course tree, for the log and `courselab lint`.
 type Problem struct {
 	// File is the path inside the loaded fs.FS; Line is 1-based, 0 when unknown.
 	File string
 	Line int
+	// Severity is Error or Warning.
+	Severity Severity
 	// Message says what is wrong and how to fix it.
 	Message string
 }
 
-// String formats the problem the way compilers do, so editors can jump to it.
+// String formats the problem the way compilers do, so editors can jump to it:
+// "file:line: error: message".
 func (p Problem) String() string {
 	if p.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
+		return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Severity, p.Message)
 	}
-	return fmt.Sprintf("%s: %s", p.File, p.Message)
+	return fmt.Sprintf("%s: %s: %s", p.File, p.Severity, p.Message)
 }

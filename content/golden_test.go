@@ -17,10 +17,14 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 
 // Golden archives hold a course folder (index.md and any other files) and what it
 // renders to: want.html (every section, each after a marker line) and
-// problems.txt. Run `go test ./content -update` to rewrite the expectations.
+// problems.txt. An archive with lab-values.txt (name=value lines) also holds
+// want-lab.html, the sections rendered by HTMLFor with those values. Run
+// `go test ./content -update` to rewrite the expectations.
 const (
 	goldenHTML     = "want.html"
 	goldenProblems = "problems.txt"
+	goldenValues   = "lab-values.txt"
+	goldenLabHTML  = "want-lab.html"
 )
 
 // loadArchive loads the course files of a golden archive as course folder "demo".
@@ -28,7 +32,7 @@ func loadArchive(t *testing.T, ar *txtar.Archive) *Catalog {
 	t.Helper()
 	fsys := fstest.MapFS{}
 	for _, f := range ar.Files {
-		if f.Name == goldenHTML || f.Name == goldenProblems {
+		if f.Name == goldenHTML || f.Name == goldenProblems || f.Name == goldenValues || f.Name == goldenLabHTML {
 			continue
 		}
 		fsys["demo/"+f.Name] = &fstest.MapFile{Data: f.Data}
@@ -44,6 +48,27 @@ func dumpSections(c *Course) string {
 		b.WriteString(string(s.HTML))
 	}
 	return b.String()
+}
+
+// dumpSectionsFor writes what a learner with these lab values gets.
+func dumpSectionsFor(c *Course, values map[string]string) string {
+	var b strings.Builder
+	for _, s := range c.Sections {
+		fmt.Fprintf(&b, "<!-- section %d %s placeholders %v -->\n", s.Index, s.Slug, s.HasPlaceholders)
+		b.WriteString(string(s.HTMLFor(values)))
+	}
+	return b.String()
+}
+
+// parseValues reads name=value lines.
+func parseValues(data []byte) map[string]string {
+	m := map[string]string{}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 func dumpProblems(ps []Problem) string {
@@ -73,8 +98,13 @@ func TestGoldenRendering(t *testing.T) {
 				goldenHTML:     dumpSections(cat.Courses[0]),
 				goldenProblems: dumpProblems(cat.Problems),
 			}
+			names := []string{goldenHTML, goldenProblems}
+			if values := fileData(ar, goldenValues); values != nil {
+				got[goldenLabHTML] = dumpSectionsFor(cat.Courses[0], parseValues(values))
+				names = append(names, goldenLabHTML)
+			}
 			if *update {
-				for _, name := range []string{goldenHTML, goldenProblems} {
+				for _, name := range names {
 					setFile(ar, name, got[name])
 				}
 				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
@@ -82,7 +112,7 @@ func TestGoldenRendering(t *testing.T) {
 				}
 				return
 			}
-			for _, name := range []string{goldenHTML, goldenProblems} {
+			for _, name := range names {
 				want := string(fileData(ar, name))
 				if got[name] != want {
 					t.Errorf("%s differs (run go test ./content -update and review the diff)\n--- got\n%s\n--- want\n%s", name, got[name], want)
@@ -121,9 +151,11 @@ func TestGoldenInvariants(t *testing.T) {
 			t.Fatal(err)
 		}
 		cat := loadArchive(t, ar)
+		values := parseValues(fileData(ar, goldenValues))
 		for _, c := range cat.Courses {
 			for _, s := range c.Sections {
 				assertSafe(t, file, string(s.HTML))
+				assertSafe(t, file, string(s.HTMLFor(values)))
 				if !bytes.Contains([]byte(s.HTML), []byte(`<h1 id="`+s.Slug+`"`)) && s.Title != c.Title {
 					t.Errorf("%s: section %q has no <h1 id=%q>", file, s.Title, s.Slug)
 				}

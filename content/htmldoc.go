@@ -73,7 +73,7 @@ func (htmlDocumentParser) Continue(node ast.Node, reader text.Reader, pc parser.
 }
 
 func (htmlDocumentParser) Close(node ast.Node, _ text.Reader, pc parser.Context) {
-	courseOf(pc).problemAt(node.Pos(), "a full HTML document is shown as code, never as part of the page; fence it with ```html before and ``` after to say so")
+	courseOf(pc).warningAt(node.Pos(), "a full HTML document is shown as code, never as part of the page; fence it with ```html before and ``` after to say so")
 }
 
 func (htmlDocumentParser) CanInterruptParagraph() bool { return true }

@@ -22,7 +22,18 @@ type resolved struct {
 	url      string // the destination to write
 	external bool   // another site: links get rel="noopener"
 	drop     bool   // do not link: render the text (or alt text) alone
-	problem  string // what to tell the author, if anything
+	problem  string // what to tell the author, if anything (an Error)
+	anchor   string // a link inside the course's text: the anchor it points to
+	section  string // a link that may name a section: its slug
+}
+
+// pageLink is a link to a place in the course's own text, which can only be
+// checked and pointed at the right section page once every section is known.
+type pageLink struct {
+	link    *ast.Link
+	anchor  string // "#anchor" or "index.md#anchor"
+	section string // "section-slug", a path without extension
+	offset  int
 }
 
 // resolve rewrites dest, found in the course, for the page.
@@ -31,6 +42,11 @@ func (c *courseContext) resolve(dest string, image bool) resolved {
 	// javascript:. Decoding first also keeps them from hiding in a rewritten path.
 	dest = strings.TrimSpace(htmlUnescape(dest))
 	if dest == "" || strings.HasPrefix(dest, "#") {
+		return resolved{url: dest, anchor: strings.TrimPrefix(dest, "#")}
+	}
+	if placeholderRE.MatchString(dest) {
+		// [[lab.api_base]]/devices: the learner's own address, known only when
+		// the section is rendered for them (HTMLFor).
 		return resolved{url: dest}
 	}
 	u, err := url.Parse(dest)
@@ -59,7 +75,7 @@ func (c *courseContext) resolve(dest string, image bool) resolved {
 	if p == "." || p == "index.md" || p == "_index.md" {
 		// A link to the course's own file: stay on the page, at the anchor.
 		if u.Fragment != "" {
-			return resolved{url: "#" + u.EscapedFragment()}
+			return resolved{url: "#" + u.EscapedFragment(), anchor: u.Fragment}
 		}
 		return resolved{url: c.urlPrefix + "/" + url.PathEscape(c.courseID)}
 	}
@@ -70,13 +86,20 @@ func (c *courseContext) resolve(dest string, image bool) resolved {
 	if u.Fragment != "" {
 		r.url += "#" + u.EscapedFragment()
 	}
-	if c.files != nil && (image || path.Ext(p) != "") {
+	if !image && path.Ext(p) == "" && !strings.Contains(p, "/") {
+		r.section = p // checked against the section slugs later
+		return r
+	}
+	if c.files != nil {
 		if _, err := fs.Stat(c.files, p); err != nil {
 			what := "file"
 			if image {
 				what = "image"
 			}
 			r.problem = "the " + what + " " + quote(dest) + " is not in the course folder; add it there (paths are relative to the folder of index.md, and case matters)"
+			if path.Ext(p) == ".md" {
+				r.problem += ", or link to a section of this course by its anchor, e.g. [text](#section-title)"
+			}
 		}
 	}
 	return r
@@ -111,6 +134,9 @@ func (linkTransformer) Transform(doc *ast.Document, reader text.Reader, pc parse
 				if r.external {
 					n.SetAttributeString("rel", []byte("noopener"))
 				}
+				if r.anchor != "" || r.section != "" {
+					c.pageLinks = append(c.pageLinks, pageLink{link: n, anchor: r.anchor, section: r.section, offset: off})
+				}
 			}
 		case *ast.Image:
 			r = c.resolve(string(n.Destination), true)
@@ -135,7 +161,7 @@ func (linkTransformer) Transform(doc *ast.Document, reader text.Reader, pc parse
 			}
 		}
 		if r.problem != "" {
-			c.problemAt(off, "%s", r.problem)
+			c.errorAt(off, "%s", r.problem)
 		}
 		if r.drop {
 			unwrap(n)

@@ -31,7 +31,21 @@ func Load(fsys fs.FS, opts Options) *Catalog {
 			l.cat.Courses = append(l.cat.Courses, g.Courses...)
 		}
 	}
+	for _, c := range l.cat.Courses {
+		c.Problems = problemsUnder(l.cat.Problems, c.Dir)
+	}
 	return l.cat
+}
+
+// problemsUnder returns the problems in files of the folder dir.
+func problemsUnder(ps []Problem, dir string) []Problem {
+	var out []Problem
+	for _, p := range ps {
+		if p.File == dir || strings.HasPrefix(p.File, dir+"/") {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 type loader struct {
@@ -41,8 +55,8 @@ type loader struct {
 	cat  *Catalog
 }
 
-func (l *loader) problem(file string, line int, format string, args ...any) {
-	l.cat.Problems = append(l.cat.Problems, Problem{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
+func (l *loader) problem(sev Severity, file string, line int, format string, args ...any) {
+	l.cat.Problems = append(l.cat.Problems, Problem{File: file, Line: line, Severity: sev, Message: fmt.Sprintf(format, args...)})
 }
 
 // folder is one sub-folder of a group, read enough to sort it and decide what
@@ -55,6 +69,7 @@ type folder struct {
 	has     bool   // hasOrder
 	index   string // path of index.md or _index.md, "" if none
 	meta    map[string]any
+	front   []byte // the file up to the body: front matter and its delimiters
 	body    []byte
 	lines   int // lines of front matter before body
 	subdirs []string
@@ -94,7 +109,7 @@ func (l *loader) walk(dir string, g *Group) []*Group {
 			groups = append(groups, sub)
 			groups = append(groups, l.walk(f.dir, sub)...)
 		case f.index != "":
-			l.problem(f.index, 0, "has no content and no sub-folders; write the course below the front matter, or add course folders to make it a category")
+			l.problem(Warning, f.index, 0, "has no content and no sub-folders; write the course below the front matter, or add course folders to make it a category")
 		}
 	}
 	return groups
@@ -104,7 +119,7 @@ func (l *loader) walk(dir string, g *Group) []*Group {
 func (l *loader) readFolders(dir string) []*folder {
 	entries, err := fs.ReadDir(l.fsys, dir)
 	if err != nil {
-		l.problem(dir, 0, "cannot read the folder: %v; check that it exists and is readable", err)
+		l.problem(Error, dir, 0, "cannot read the folder: %v; check that it exists and is readable", err)
 		return nil
 	}
 	var folders []*folder
@@ -125,7 +140,7 @@ func (l *loader) readFolders(dir string) []*folder {
 func (l *loader) readIndex(f *folder) {
 	entries, err := fs.ReadDir(l.fsys, f.dir)
 	if err != nil {
-		l.problem(f.dir, 0, "cannot read the folder: %v; check its permissions", err)
+		l.problem(Error, f.dir, 0, "cannot read the folder: %v; check its permissions", err)
 		f.broken = true
 		return
 	}
@@ -145,21 +160,22 @@ func (l *loader) readIndex(f *folder) {
 	f.index = indexes[0] // ReadDir sorts: "_index.md" < "index.md"
 	if len(indexes) > 1 {
 		f.index = indexes[1]
-		l.problem(indexes[0], 0, "is ignored because %s is beside it; keep only one of the two", indexes[1])
+		l.problem(Warning, indexes[0], 0, "is ignored because %s is beside it; keep only one of the two", indexes[1])
 	}
 	data, err := fs.ReadFile(l.fsys, f.index)
 	if err != nil {
-		l.problem(f.index, 0, "cannot read the file: %v; check its permissions", err)
+		l.problem(Error, f.index, 0, "cannot read the file: %v; check its permissions", err)
 		f.broken = true
 		return
 	}
 	meta, body, lines, fe := splitFrontMatter(data)
 	if fe != nil {
-		l.problem(f.index, fe.line, "%s; the folder is not published until this is fixed", fe.msg)
+		l.problem(Error, f.index, fe.line, "%s; the folder is not published until this is fixed", fe.msg)
 		f.broken = true
 		return
 	}
 	f.meta, f.body, f.lines = meta, body, lines
+	f.front = data[:len(data)-len(body)]
 	f.weight = metaInt(meta, "weight")
 }
 
@@ -169,7 +185,7 @@ func (l *loader) checkNested(f *folder) {
 	for _, sub := range f.subdirs {
 		_ = fs.WalkDir(l.fsys, sub, func(p string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() && (d.Name() == "index.md" || d.Name() == "_index.md") {
-				l.problem(p, 0, "is not loaded: %s is a course (its index has a body), so its sub-folders only hold files; move this folder out, or empty the body of %s to make it a category", f.dir, f.index)
+				l.problem(Error, p, 0, "is not loaded: %s is a course (its index has a body), so its sub-folders only hold files; move this folder out, or empty the body of %s to make it a category", f.dir, f.index)
 			}
 			return nil
 		})
@@ -177,6 +193,18 @@ func (l *loader) checkNested(f *folder) {
 }
 
 var courseIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// keyLine is the line of the file where front matter key is set, or the first
+// line when it is not, so that problems about a key point at it.
+func (f *folder) keyLine(key string) int {
+	re := regexp.MustCompile(`^` + regexp.QuoteMeta(key) + `\s*[:=]`)
+	for i, line := range strings.Split(string(f.front), "\n") {
+		if re.MatchString(line) {
+			return i + 1
+		}
+	}
+	return 1
+}
 
 // loadCourse builds and renders the course in f, or returns nil if it must be
 // skipped.
@@ -190,11 +218,11 @@ func (l *loader) loadCourse(f *folder) *Course {
 	case id == "":
 		id = derived
 	case !courseIDRE.MatchString(id):
-		l.problem(f.index, 0, "id %q cannot be used in a URL; use letters, digits, \"-\", \"_\" and \".\" only (the id %q is used meanwhile)", id, derived)
+		l.problem(Error, f.index, f.keyLine("id"), "id %q cannot be used in a URL; use letters, digits, \"-\", \"_\" and \".\" only (the id %q is used meanwhile)", id, derived)
 		id = derived
 	}
 	if other := l.cat.byID[id]; other != nil {
-		l.problem(f.index, 0, "course id %q is already used by %s; this course is skipped: give one of them another id in its front matter", id, other.File)
+		l.problem(Error, f.index, f.keyLine("id"), "course id %q is already used by %s; this course is skipped: give one of them another id in its front matter", id, other.File)
 		return nil
 	}
 	c := &Course{
@@ -209,16 +237,24 @@ func (l *loader) loadCourse(f *folder) *Course {
 	}
 	if c.Title == "" {
 		c.Title = humanize(f.label)
-		l.problem(f.index, 0, "has no title; add title: … to its front matter (%q is shown meanwhile)", c.Title)
+		l.problem(Warning, f.index, 1, "has no title; add title: … to its front matter (%q is shown meanwhile)", c.Title)
 	}
 	files, err := fs.Sub(l.fsys, f.dir)
 	if err != nil {
-		l.problem(f.dir, 0, "cannot open the folder: %v", err)
+		l.problem(Error, f.dir, 0, "cannot open the folder: %v", err)
 		return nil
 	}
 	c.Files = files
 	cc := newCourseContext(f.index, f.lines, f.body, c.ID, l.opts.URLPrefix, files)
-	c.Sections, c.Quizzes = renderCourse(l.md, cc, f.body, c.Title)
+	uses := scanPlaceholders(cc, f.body)
+	r := renderCourse(l.md, cc, substitute(f.body, l.opts.LabDefaults), c.Title)
+	c.Sections, c.Quizzes, c.Exercises = r.sections, r.quizzes, r.exercises
+	for _, s := range c.Sections {
+		s.course = c
+	}
+	if uses {
+		l.markPlaceholders(c, f)
+	}
 	sort.SliceStable(cc.problems, func(i, j int) bool { return cc.problems[i].Line < cc.problems[j].Line })
 	l.cat.Problems = append(l.cat.Problems, cc.problems...)
 	l.cat.byID[id] = c

@@ -92,13 +92,13 @@ func TestLoadBuildsCatalogFromTree(t *testing.T) {
 
 	problems := dumpProblems(cat.Problems)
 	for _, want := range []string{
-		"broken/index.md:3: the front matter cannot be read",
-		"unclosed/index.md:1: the front matter is not closed",
-		`zdup/index.md: course id "intro" is already used by intro/index.md`,
-		"notitle/index.md: has no title",
-		`1.first/_index.md:5: the image "img/missing.png" is not in the course folder`,
-		"1.first/img/nested/index.md: is not loaded: 1.first is a course",
-		"empty/_index.md: has no content and no sub-folders",
+		"broken/index.md:3: error: the front matter cannot be read",
+		"unclosed/index.md:1: error: the front matter is not closed",
+		`zdup/index.md:2: error: course id "intro" is already used by intro/index.md`,
+		"notitle/index.md:1: warning: has no title",
+		`1.first/_index.md:5: error: the image "img/missing.png" is not in the course folder`,
+		"1.first/img/nested/index.md: error: is not loaded: 1.first is a course",
+		"empty/_index.md: warning: has no content and no sub-folders",
 	} {
 		if !strings.Contains(problems, want) {
 			t.Errorf("problems lack %q; got:\n%s", want, problems)
@@ -150,10 +150,10 @@ func TestFolderNames(t *testing.T) {
 }
 
 func TestProblemString(t *testing.T) {
-	if s := (Problem{File: "a/index.md", Line: 3, Message: "m"}).String(); s != "a/index.md:3: m" {
+	if s := (Problem{File: "a/index.md", Line: 3, Message: "m"}).String(); s != "a/index.md:3: error: m" {
 		t.Errorf("got %q", s)
 	}
-	if s := (Problem{File: "a/index.md", Message: "m"}).String(); s != "a/index.md: m" {
+	if s := (Problem{File: "a/index.md", Severity: Warning, Message: "m"}).String(); s != "a/index.md: warning: m" {
 		t.Errorf("got %q", s)
 	}
 }

@@ -35,7 +35,7 @@ func newMarkdown() goldmark.Markdown {
 }
 
 // Dialect is the goldmark extension for the course dialect: <youtube>, <alert>,
-// <quiz>, unfenced HTML documents, highlighted code, heading anchors, link and
+// <quiz>, <exercise>, unfenced HTML documents, highlighted code, heading anchors, link and
 // image rewriting and raw HTML sanitising. Load uses it beside the GFM
 // extensions; used alone, its problems go to a throwaway course context.
 var Dialect goldmark.Extender = dialect{}
@@ -47,6 +47,7 @@ func (dialect) Extend(m goldmark.Markdown) {
 	extendYouTube(m)
 	extendAlert(m)
 	extendQuiz(m)
+	extendExercise(m)
 	extendHTMLDocument(m)
 	extendCode(m)
 	extendHeadings(m)
@@ -70,15 +71,20 @@ const (
 // courseContext is the per-document state the parsers, transformers and renderers
 // share: where the document comes from, and the problems found in it.
 type courseContext struct {
-	file       string
-	lineOffset int   // lines of front matter before the body
-	lineStarts []int // offsets in the body where each line starts
-	courseID   string
-	urlPrefix  string
-	files      fs.FS // the course folder; nil skips file existence checks
-	problems   []Problem
-	quizIDs    map[string]bool
-	quizCount  int
+	file          string
+	lineOffset    int   // lines of front matter before the body
+	lineStarts    []int // offsets in the body where each line starts
+	courseID      string
+	urlPrefix     string
+	files         fs.FS // the course folder; nil skips file existence checks
+	problems      []Problem
+	quizIDs       map[string]bool
+	quizCount     int
+	exerciseIDs   map[string]bool
+	exerciseCount int
+	// pageLinks are links to anchors and sections, checked once the sections
+	// are known (sections.go).
+	pageLinks []pageLink
 }
 
 var courseKey = parser.NewContextKey()
@@ -93,7 +99,7 @@ func newCourseContext(file string, lineOffset int, body []byte, courseID, urlPre
 	return &courseContext{
 		file: file, lineOffset: lineOffset, lineStarts: starts,
 		courseID: courseID, urlPrefix: urlPrefix, files: files,
-		quizIDs: map[string]bool{},
+		quizIDs: map[string]bool{}, exerciseIDs: map[string]bool{},
 	}
 }
 
@@ -117,16 +123,28 @@ func (c *courseContext) line(offset int) int {
 	return c.lineOffset + i
 }
 
-// problemAt records a problem once: the opening and closing tags of one mistake
-// would otherwise report it twice.
-func (c *courseContext) problemAt(offset int, format string, args ...any) {
-	p := Problem{File: c.file, Line: c.line(offset), Message: fmt.Sprintf(format, args...)}
+// errorAt records an Error at an offset of the body (see report).
+func (c *courseContext) errorAt(offset int, format string, args ...any) Problem {
+	return c.report(Error, offset, fmt.Sprintf(format, args...))
+}
+
+// warningAt records a Warning at an offset of the body (see report).
+func (c *courseContext) warningAt(offset int, format string, args ...any) Problem {
+	return c.report(Warning, offset, fmt.Sprintf(format, args...))
+}
+
+// report records a problem once: the opening and closing tags of one mistake
+// would otherwise report it twice. It returns the problem, for the exercise
+// that must show it.
+func (c *courseContext) report(sev Severity, offset int, msg string) Problem {
+	p := Problem{File: c.file, Line: c.line(offset), Severity: sev, Message: msg}
 	for _, q := range c.problems {
 		if q == p {
-			return
+			return p
 		}
 	}
 	c.problems = append(c.problems, p)
+	return p
 }
 
 // nodeOffset finds where a node starts in the source: its own position, its first

@@ -31,6 +31,7 @@ type quizNode struct {
 	asked               map[string]string // the tag's attributes as written
 	action              string            // set by quizTransformer
 	done                bool
+	fence               fenceTracker
 }
 
 func (n *quizNode) Kind() ast.NodeKind { return kindQuiz }
@@ -77,6 +78,9 @@ func (quizParser) Continue(node ast.Node, reader text.Reader, pc parser.Context)
 		return parser.Close
 	}
 	line, _ := reader.PeekLine()
+	if n.fence.inFence(line) {
+		return parser.Continue | parser.HasChildren
+	}
 	if startsSection(line) {
 		return parser.Close // unclosed: at least let the next section start
 	}
@@ -94,7 +98,7 @@ func (quizParser) Continue(node ast.Node, reader text.Reader, pc parser.Context)
 
 func (quizParser) Close(node ast.Node, _ text.Reader, pc parser.Context) {
 	if n := node.(*quizNode); !n.done {
-		courseOf(pc).problemAt(n.Pos(), "<quiz> is not closed, so it runs to the end of its block; add </quiz> on a line of its own after its last answer")
+		courseOf(pc).errorAt(n.Pos(), "<quiz> is not closed, so it runs to the end of its block; add </quiz> on a line of its own after its last answer")
 	}
 }
 func (quizParser) CanInterruptParagraph() bool { return true }
@@ -174,13 +178,13 @@ func (quizTransformer) Transform(doc *ast.Document, reader text.Reader, pc parse
 		switch {
 		case q.id == "":
 			q.id = fmt.Sprintf("quiz-%d", c.quizCount)
-			c.problemAt(pos, `<quiz> has no id; add one, e.g. <quiz id="%s" …>, so answers can be graded and stored`, q.id)
+			c.errorAt(pos, `<quiz> has no id; add one, e.g. <quiz id="%s" …>, so answers can be graded and stored`, q.id)
 		case !quizIDRE.MatchString(q.id):
 			clean := strings.Trim(quizIDCleanRE.ReplaceAllString(q.id, "-"), "-")
 			if clean == "" {
 				clean = fmt.Sprintf("quiz-%d", c.quizCount)
 			}
-			c.problemAt(pos, `<quiz id=%q>: use only letters, digits, "-" and "_" in quiz ids (e.g. %q)`, q.id, clean)
+			c.errorAt(pos, `<quiz id=%q>: use only letters, digits, "-" and "_" in quiz ids (e.g. %q)`, q.id, clean)
 			q.id = clean
 		}
 		if c.quizIDs[q.id] {
@@ -188,7 +192,7 @@ func (quizTransformer) Transform(doc *ast.Document, reader text.Reader, pc parse
 			for i := 2; c.quizIDs[q.id]; i++ {
 				q.id = fmt.Sprintf("%s-%d", id, i)
 			}
-			c.problemAt(pos, `<quiz id=%q>: another quiz of this course has the same id; give each quiz its own id`, id)
+			c.errorAt(pos, `<quiz id=%q>: another quiz of this course has the same id; give each quiz its own id`, id)
 		}
 		c.quizIDs[q.id] = true
 		q.action = c.urlPrefix + "/" + url.PathEscape(c.courseID) + "/quizzes/" + url.PathEscape(q.id)
@@ -216,16 +220,16 @@ func (quizTransformer) Transform(doc *ast.Document, reader text.Reader, pc parse
 				q.quizType = MultipleChoice
 			}
 			if asked != "" {
-				c.problemAt(pos, `<quiz id=%q type=%q>: unknown type, taken as %s; use type="single-choice" or type="multiple-choice"`, q.id, q.asked["type"], q.quizType)
+				c.warningAt(pos, `<quiz id=%q type=%q>: unknown type, taken as %s; use type="single-choice" or type="multiple-choice"`, q.id, q.asked["type"], q.quizType)
 			}
 		}
 		switch {
 		case count == 0:
-			c.problemAt(pos, `<quiz id=%q> has no answers; add <answer>…</answer> lines inside it, and mark the right one with the word right: <answer right>…</answer>`, q.id)
+			c.errorAt(pos, `<quiz id=%q> has no answers; add <answer>…</answer> lines inside it, and mark the right one with the word right: <answer right>…</answer>`, q.id)
 		case rights == 0:
-			c.problemAt(pos, `<quiz id=%q> has no right answer; mark it with the word right: <answer right>…</answer>`, q.id)
+			c.errorAt(pos, `<quiz id=%q> has no right answer; mark it with the word right: <answer right>…</answer>`, q.id)
 		case rights > 1 && q.quizType == SingleChoice:
-			c.problemAt(pos, `<quiz id=%q> is single-choice but marks %d answers right; mark only one, or make it type="multiple-choice"`, q.id, rights)
+			c.errorAt(pos, `<quiz id=%q> is single-choice but marks %d answers right; mark only one, or make it type="multiple-choice"`, q.id, rights)
 		}
 	}
 }

@@ -94,12 +94,23 @@ var removedElements = map[string]string{
 	"textarea": "", "select": "", "link": "", "meta": "", "base": "", "svg": "use an image file (img/x.svg) instead",
 }
 
-// dialectMisuse explains the dialect's own tags where they cannot be parsed.
+// dialectMisuse explains the dialect's own tags where they cannot be parsed;
+// the piece they were meant to make does not work, so these are Errors.
 var dialectMisuse = map[string]string{
-	"youtube": "<youtube> must stand on a line of its own, as <youtube>VIDEO_ID</youtube>; it is shown as text",
-	"alert":   "<alert> must start a line of its own and </alert> must end one; it is shown as text",
-	"quiz":    "<quiz> must start a line of its own and </quiz> must end one; it is shown as text",
-	"answer":  "<answer> only works on its own line inside a <quiz> … </quiz>; it is shown as text",
+	"youtube":  "<youtube> must stand on a line of its own, as <youtube>VIDEO_ID</youtube>; it is shown as text",
+	"alert":    "<alert> must start a line of its own and </alert> must end one; it is shown as text",
+	"quiz":     "<quiz> must start a line of its own and </quiz> must end one; it is shown as text",
+	"answer":   "<answer> only works on its own line inside a <quiz> … </quiz>; it is shown as text",
+	"exercise": "<exercise> must start a line of its own and </exercise> must stand on a line of its own; it is shown as text",
+	"hint":     "<hint> only works at the start of a line inside an <exercise> … </exercise>; it is shown as text",
+	"solution": "<solution> only works on a line of its own inside an <exercise> … </exercise>; it is shown as text",
+	"check":    "<check …/> only works on a line of its own inside an <exercise> … </exercise>; it is shown as text",
+}
+
+// note is a problem the sanitizer found in one piece of raw HTML.
+type note struct {
+	severity Severity
+	msg      string
 }
 
 // sanitizer cleans raw HTML for one goldmark instance; bluemonday policies are
@@ -110,7 +121,7 @@ type sanitizer struct {
 
 // clean escapes unknown tags, sanitises, and rewrites URLs; notes lists what the
 // author should hear about.
-func (s *sanitizer) clean(raw []byte, c *courseContext) (safe []byte, notes []string) {
+func (s *sanitizer) clean(raw []byte, c *courseContext) (safe []byte, notes []note) {
 	var b bytes.Buffer
 	seen := map[string]bool{}
 	z := html.NewTokenizer(bytes.NewReader(raw))
@@ -132,9 +143,9 @@ func (s *sanitizer) clean(raw []byte, c *courseContext) (safe []byte, notes []st
 				if !seen[n] {
 					seen[n] = true
 					if msg, ok := dialectMisuse[n]; ok {
-						notes = append(notes, msg)
+						notes = append(notes, note{Error, msg})
 					} else {
-						notes = append(notes, "<"+n+"> is not an HTML tag, so it is shown as text; put it in backticks (`<"+n+">`) to show it as code")
+						notes = append(notes, note{Warning, "<" + n + "> is not an HTML tag, so it is shown as text; put it in backticks (`<" + n + ">`) to show it as code"})
 					}
 				}
 				continue
@@ -145,7 +156,7 @@ func (s *sanitizer) clean(raw []byte, c *courseContext) (safe []byte, notes []st
 					if why != "" {
 						msg += " (" + why + ")"
 					}
-					notes = append(notes, msg+"; to show it as code, put it in a fenced code block")
+					notes = append(notes, note{Warning, msg + "; to show it as code, put it in a fenced code block"})
 				}
 			}
 		}
@@ -156,7 +167,7 @@ func (s *sanitizer) clean(raw []byte, c *courseContext) (safe []byte, notes []st
 
 // rewriteURLs resolves relative href and src in sanitised HTML as for Markdown
 // links, so <img src="img/x.png" width="300"> works like ![](img/x.png).
-func (s *sanitizer) rewriteURLs(safe []byte, c *courseContext, notes *[]string) []byte {
+func (s *sanitizer) rewriteURLs(safe []byte, c *courseContext, notes *[]note) []byte {
 	if !bytes.Contains(safe, []byte("href=")) && !bytes.Contains(safe, []byte("src=")) {
 		return safe
 	}
@@ -181,7 +192,7 @@ func (s *sanitizer) rewriteURLs(safe []byte, c *courseContext, notes *[]string) 
 			if (a.Key == "href" && tok.Data == "a") || (a.Key == "src" && tok.Data == "img") {
 				r := c.resolve(a.Val, a.Key == "src")
 				if r.problem != "" {
-					*notes = append(*notes, r.problem)
+					*notes = append(*notes, note{Error, r.problem})
 				}
 				changed = true
 				if r.drop {
@@ -225,7 +236,7 @@ func (t sanitizeTransformer) Transform(doc *ast.Document, reader text.Reader, pc
 	})
 	for _, n := range raws {
 		var safe []ast.Node
-		var notes []string
+		var notes []note
 		off := nodeOffset(n)
 		switch n := n.(type) {
 		case *ast.RawHTML:
@@ -237,8 +248,8 @@ func (t sanitizeTransformer) Transform(doc *ast.Document, reader text.Reader, pc
 			sb.SetBlankPreviousLines(n.HasBlankPreviousLines())
 			safe, notes = []ast.Node{sb}, ns
 		}
-		for _, note := range notes {
-			c.problemAt(off, "%s", note)
+		for _, nt := range notes {
+			c.report(nt.severity, off, nt.msg)
 		}
 		n.Parent().ReplaceChild(n.Parent(), n, safe[0])
 	}

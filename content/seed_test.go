@@ -60,8 +60,8 @@ func TestSeedCourseLoadsAsWritten(t *testing.T) {
 	}
 	problems := dumpProblems(cat.Problems)
 	for _, want := range []string{
-		"mqtt-apis/index.md:103: <device-id> is not an HTML tag",
-		"mqtt-apis/index.md:111: a full HTML document is shown as code",
+		"mqtt-apis/index.md:103: warning: <device-id> is not an HTML tag",
+		"mqtt-apis/index.md:111: warning: a full HTML document is shown as code",
 	} {
 		if !strings.Contains(problems, want) {
 			t.Errorf("problems lack %q:\n%s", want, problems)

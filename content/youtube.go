@@ -66,7 +66,7 @@ func (youTubeParser) Continue(ast.Node, text.Reader, parser.Context) parser.Stat
 func (youTubeParser) Close(node ast.Node, _ text.Reader, pc parser.Context) {
 	n := node.(*youTubeNode)
 	if !n.valid() {
-		courseOf(pc).problemAt(n.Pos(), "<youtube>%s</youtube>: %q is not a YouTube video id; write the id from the video URL (the v=… part of https://www.youtube.com/watch?v=…)", n.videoID, n.videoID)
+		courseOf(pc).errorAt(n.Pos(), "<youtube>%s</youtube>: %q is not a YouTube video id; write the id from the video URL (the v=… part of https://www.youtube.com/watch?v=…)", n.videoID, n.videoID)
 	}
 }
 

@@ -4,15 +4,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 
 	"github.com/courselab/courselab/content"
 )
 
-// lint loads a course folder the way the server does and prints every
-// problem with its file and line. Exit status 1 when there is any.
+// lint loads a folder of courses the way the server does and prints every
+// problem as DIR/file:line: error|warning: message, sorted by file and line,
+// then a summary. Exit status: 1 when there is any error, 0 with warnings
+// only, 2 when DIR is missing or not a folder.
 func lint(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: courselab lint DIR")
+	if len(args) != 1 || args[0] == "" || args[0][0] == '-' {
+		fmt.Fprintln(stderr, "usage: courselab lint DIR\n\nDIR is a folder of courses (each course a sub-folder holding index.md).")
 		return 2
 	}
 	dir := args[0]
@@ -22,13 +26,30 @@ func lint(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cat := content.Load(os.DirFS(dir), content.Options{})
-	for _, p := range cat.Problems {
-		fmt.Fprintf(stdout, "%s/%s\n", dir, p.String())
+	problems := append([]content.Problem(nil), cat.Problems...)
+	sort.SliceStable(problems, func(i, j int) bool {
+		if problems[i].File != problems[j].File {
+			return problems[i].File < problems[j].File
+		}
+		return problems[i].Line < problems[j].Line
+	})
+	errors, warnings := 0, 0
+	for _, p := range problems {
+		if p.Severity == content.Error {
+			errors++
+		} else {
+			warnings++
+		}
+		p.File = filepath.ToSlash(filepath.Join(dir, filepath.FromSlash(p.File)))
+		fmt.Fprintln(stdout, p.String())
 	}
-	if len(cat.Problems) > 0 {
-		fmt.Fprintf(stdout, "%d problem(s) in %d course(s)\n", len(cat.Problems), len(cat.Courses))
+	exercises := 0
+	for _, c := range cat.Courses {
+		exercises += len(c.Exercises)
+	}
+	fmt.Fprintf(stdout, "%s: %d course(s), %d exercise(s): %d error(s), %d warning(s)\n", dir, len(cat.Courses), exercises, errors, warnings)
+	if errors > 0 {
 		return 1
 	}
-	fmt.Fprintf(stdout, "%d course(s), no problems\n", len(cat.Courses))
 	return 0
 }

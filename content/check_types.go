@@ -1,0 +1,336 @@
+package content
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The check vocabulary is part of the course dialect: which checks an exercise
+// may ask for, which attributes each takes and what their values may be. It is
+// data, so that lint (here) and the check engine (labs/) read the same schema.
+
+// CheckType describes one kind of <check type="…">.
+type CheckType struct {
+	// Summary says in one sentence what the check proves.
+	Summary string
+	// Required attributes must all be given.
+	Required []string
+	// OneOf lists attributes of which exactly one must be given (received
+	// takes device or topics).
+	OneOf []string
+	// Optional attributes may be given.
+	Optional []string
+	// Values says how each attribute's value is read and validated.
+	Values map[string]CheckValue
+}
+
+// ValueKind is how a check attribute's value is read.
+type ValueKind string
+
+// Value kinds of check attributes.
+const (
+	// KindTopic is an exact MQTT topic, without wildcards.
+	KindTopic ValueKind = "topic"
+	// KindFilter is an MQTT topic filter: "+" and "#" allowed.
+	KindFilter ValueKind = "filter"
+	// KindTopicList is a comma-separated list of exact topics.
+	KindTopicList ValueKind = "topic list"
+	// KindName is a device, sensor or field name: letters, digits, "_", "-", ".".
+	KindName ValueKind = "name"
+	// KindQoS is 0, 1 or 2.
+	KindQoS ValueKind = "qos"
+	// KindBool is true or false.
+	KindBool ValueKind = "bool"
+	// KindDuration is a Go duration between 1s and 2m, such as "20s".
+	KindDuration ValueKind = "duration"
+	// KindRegexp is a regular expression (Go syntax).
+	KindRegexp ValueKind = "regexp"
+	// KindChoice is one of CheckValue.Choices (written in any case, stored in
+	// the case of the choice).
+	KindChoice ValueKind = "choice"
+	// KindPath is a URL path starting with "/"; "+" stands for one segment.
+	KindPath ValueKind = "path"
+)
+
+// CheckValue describes the value of one attribute of a check.
+type CheckValue struct {
+	Kind ValueKind
+	// Choices are the allowed values of a KindChoice attribute.
+	Choices []string
+	// Default is the value used when the attribute is not given ("" if none).
+	Default string
+	// Summary says what the attribute means, for the documentation.
+	Summary string
+}
+
+// Shared attribute descriptions.
+var (
+	qosValue      = CheckValue{Kind: KindQoS, Summary: "minimum QoS, 0, 1 or 2"}
+	timeoutValue  = CheckValue{Kind: KindDuration, Default: "10s", Summary: "how long the check waits, e.g. 20s"}
+	filterValue   = CheckValue{Kind: KindFilter, Summary: "a topic or filter; + and # allowed"}
+	payloadRegexp = CheckValue{Kind: KindRegexp, Summary: "a regular expression the payload must match"}
+)
+
+// CheckTypes is the check vocabulary, by type name.
+var CheckTypes = map[string]CheckType{
+	"received": {
+		Summary:  "a learner's client receives fresh values the platform publishes: on every sensor and actuator of device, or on each of topics",
+		OneOf:    []string{"device", "topics"},
+		Optional: []string{"qos", "timeout"},
+		Values: map[string]CheckValue{
+			"device":  {Kind: KindName, Summary: "a device of the lab: all its sensors and actuators"},
+			"topics":  {Kind: KindTopicList, Summary: "comma-separated topics"},
+			"qos":     qosValue,
+			"timeout": timeoutValue,
+		},
+	},
+	"subscribed": {
+		Summary:  "a learner's client holds a live subscription whose filter matches each of topics",
+		Required: []string{"topics"},
+		Optional: []string{"qos"},
+		Values: map[string]CheckValue{
+			"topics": {Kind: KindTopicList, Summary: "comma-separated topics the filter must match"},
+			"qos":    qosValue,
+		},
+	},
+	"published": {
+		Summary:  "the learner published on topic",
+		Required: []string{"topic"},
+		Optional: []string{"field", "payload", "qos", "retain"},
+		Values: map[string]CheckValue{
+			"topic":   filterValue,
+			"field":   {Kind: KindName, Summary: "a JSON field the payload must hold"},
+			"payload": payloadRegexp,
+			"qos":     qosValue,
+			"retain":  {Kind: KindBool, Summary: "whether the message must be retained"},
+		},
+	},
+	"rest": {
+		Summary:  "the learner called the REST API",
+		Required: []string{"method", "path"},
+		Values: map[string]CheckValue{
+			"method": {Kind: KindChoice, Choices: []string{"GET", "POST", "PUT", "DELETE"}, Summary: "the HTTP method"},
+			"path":   {Kind: KindPath, Summary: "the path called, + for one segment, e.g. /api/v2/devices/+/sensors/TC/value"},
+		},
+	},
+	"delivered": {
+		Summary:  "a value the learner pushed (through the REST API or MQTT) reached a learner's client subscribed to topic",
+		Required: []string{"topic"},
+		Optional: []string{"source"},
+		Values: map[string]CheckValue{
+			"topic":  filterValue,
+			"source": {Kind: KindChoice, Choices: []string{"rest", "mqtt", "any"}, Default: "any", Summary: "how the value was pushed"},
+		},
+	},
+	"will": {
+		Summary:  "a learner's client set a last will on topic, and it was delivered after an ungraceful disconnect",
+		Required: []string{"topic"},
+		Values:   map[string]CheckValue{"topic": filterValue},
+	},
+	"persistent-session": {
+		Summary:  "a learner's client with a persistent session on topic receives what was published while it was offline",
+		Required: []string{"topic"},
+		Optional: []string{"timeout"},
+		Values:   map[string]CheckValue{"topic": filterValue, "timeout": timeoutValue},
+	},
+	"qos2": {
+		Summary:  "a QoS 2 exchange completed on topic",
+		Required: []string{"topic"},
+		Optional: []string{"direction"},
+		Values: map[string]CheckValue{
+			"topic":     filterValue,
+			"direction": {Kind: KindChoice, Choices: []string{"publish", "receive", "any"}, Default: "any", Summary: "publish: the learner's client sent it; receive: it received it"},
+		},
+	},
+	"retained": {
+		Summary:  "a retained message is in place on topic",
+		Required: []string{"topic"},
+		Optional: []string{"payload"},
+		Values: map[string]CheckValue{
+			"topic":   {Kind: KindTopic, Summary: "an exact topic, no wildcards"},
+			"payload": payloadRegexp,
+		},
+	},
+}
+
+// CheckTypeNames lists the check types in the order the documentation gives
+// them.
+var CheckTypeNames = []string{"received", "subscribed", "published", "rest", "delivered", "will", "persistent-session", "qos2", "retained"}
+
+// Arg returns the value of a check attribute, or its default.
+func (c Check) Arg(name string) string {
+	if v, ok := c.Args[name]; ok {
+		return v
+	}
+	return CheckTypes[c.Type].Values[name].Default
+}
+
+// ValidateCheck checks a check against the vocabulary. It returns one error
+// per mistake, each a sentence that says how to fix it, and normalises
+// choice values in args (method="post" becomes "POST").
+func ValidateCheck(typ string, args map[string]string) []error {
+	ct, ok := CheckTypes[typ]
+	if !ok {
+		if typ == "" {
+			return []error{fmt.Errorf(`<check> has no type; add one, e.g. <check type="received" device="ESPDEVICE" />; types: %s`, strings.Join(CheckTypeNames, ", "))}
+		}
+		return []error{fmt.Errorf("unknown check type %q: use one of %s", typ, strings.Join(CheckTypeNames, ", "))}
+	}
+	var errs []error
+	allowed := slices.Concat(ct.Required, ct.OneOf, ct.Optional)
+	var names []string
+	for k := range args {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !slices.Contains(allowed, k) {
+			errs = append(errs, fmt.Errorf("check type %q takes no attribute %q: use %s", typ, k, orList(allowed)))
+		}
+	}
+	for _, k := range ct.Required {
+		if strings.TrimSpace(args[k]) == "" {
+			errs = append(errs, fmt.Errorf("check type %q needs %s=\"…\" (%s)", typ, k, ct.Values[k].Summary))
+		}
+	}
+	if len(ct.OneOf) > 0 {
+		var given []string
+		for _, k := range ct.OneOf {
+			if _, ok := args[k]; ok {
+				given = append(given, k)
+			}
+		}
+		switch {
+		case len(given) == 0:
+			errs = append(errs, fmt.Errorf("check type %q needs %s", typ, orList(ct.OneOf)))
+		case len(given) > 1:
+			errs = append(errs, fmt.Errorf("check type %q takes only one of %s; keep one", typ, orList(ct.OneOf)))
+		}
+	}
+	for _, k := range names {
+		v, ok := ct.Values[k]
+		if !ok || !slices.Contains(allowed, k) {
+			continue
+		}
+		norm, err := v.check(args[k])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %v", k, args[k], err))
+			continue
+		}
+		args[k] = norm
+	}
+	return errs
+}
+
+func orList(names []string) string {
+	switch len(names) {
+	case 0:
+		return "no attribute"
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+var (
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	pathRE = regexp.MustCompile(`^/[A-Za-z0-9_.~+/-]*$`)
+)
+
+// check validates one value and returns it normalised.
+func (v CheckValue) check(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch v.Kind {
+	case KindTopic:
+		return s, checkTopic(s, false)
+	case KindFilter:
+		return s, checkTopic(s, true)
+	case KindTopicList:
+		var topics []string
+		for t := range strings.SplitSeq(s, ",") {
+			t = strings.TrimSpace(t)
+			if err := checkTopic(t, false); err != nil {
+				return s, err
+			}
+			topics = append(topics, t)
+		}
+		return strings.Join(topics, ","), nil
+	case KindName:
+		if !nameRE.MatchString(s) {
+			return s, fmt.Errorf("use letters, digits, \"_\", \"-\" and \".\" only")
+		}
+	case KindQoS:
+		if s != "0" && s != "1" && s != "2" {
+			return s, fmt.Errorf("the QoS is 0, 1 or 2")
+		}
+	case KindBool:
+		switch strings.ToLower(s) {
+		case "true", "false":
+			return strings.ToLower(s), nil
+		}
+		return s, fmt.Errorf("write true or false")
+	case KindDuration:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			if _, nerr := strconv.Atoi(s); nerr == nil {
+				return s, fmt.Errorf("give a unit, e.g. %ss", s)
+			}
+			return s, fmt.Errorf("write a duration such as 20s or 1m")
+		}
+		if d < time.Second || d > 2*time.Minute {
+			return s, fmt.Errorf("a check waits between 1s and 2m")
+		}
+	case KindRegexp:
+		if _, err := regexp.Compile(s); err != nil {
+			return s, fmt.Errorf("not a valid regular expression (%v); escape special characters such as . ( [ with a backslash", err)
+		}
+	case KindChoice:
+		for _, c := range v.Choices {
+			if strings.EqualFold(s, c) {
+				return c, nil
+			}
+		}
+		return s, fmt.Errorf("use one of %s", strings.Join(v.Choices, ", "))
+	case KindPath:
+		if !pathRE.MatchString(s) {
+			return s, fmt.Errorf("write a path starting with /, e.g. /api/v2/devices/+/sensors/TC/value")
+		}
+		for seg := range strings.SplitSeq(s, "/") {
+			if strings.Contains(seg, "+") && seg != "+" {
+				return s, fmt.Errorf("+ stands for a whole path segment: write /+/, not %q", seg)
+			}
+		}
+	}
+	return s, nil
+}
+
+// checkTopic validates an MQTT topic name, or a filter if wildcards are allowed.
+func checkTopic(t string, wildcards bool) error {
+	if t == "" {
+		return fmt.Errorf("the topic is empty; write one such as devices/ESPDEVICE/sensors/TC/value")
+	}
+	if strings.ContainsAny(t, "\x00 ") {
+		return fmt.Errorf("a topic has no spaces")
+	}
+	levels := strings.Split(t, "/")
+	for i, l := range levels {
+		if !strings.ContainsAny(l, "+#") {
+			continue
+		}
+		if !wildcards {
+			return fmt.Errorf("this topic must be exact: no + or # wildcards")
+		}
+		if strings.Contains(l, "#") && (l != "#" || i != len(levels)-1) {
+			return fmt.Errorf("# must be a whole level, and the last one, e.g. devices/#")
+		}
+		if strings.Contains(l, "+") && l != "+" {
+			return fmt.Errorf("+ must be a whole level, e.g. devices/+/sensors/TC/value")
+		}
+	}
+	return nil
+}
