@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/courselab/courselab/content"
+	"github.com/courselab/courselab/labs"
 )
 
 // lint loads a folder of courses the way the server does and prints every
@@ -25,8 +27,31 @@ func lint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "courselab lint: %s is not a folder\n", dir)
 		return 2
 	}
-	cat := content.Load(os.DirFS(dir), content.Options{})
+	root, only := dir, ""
+	if isCourseFolder(dir) {
+		// DIR is one course: load its parent the way the server would, and
+		// report on this course alone.
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			fmt.Fprintf(stderr, "courselab lint: %v\n", err)
+			return 2
+		}
+		root, only = filepath.Dir(abs), filepath.Base(abs)
+	}
+	cat := content.Load(os.DirFS(root), content.Options{})
 	problems := append([]content.Problem(nil), cat.Problems...)
+	problems = append(problems, labSetupProblems(cat)...)
+	if only != "" {
+		problems = keepUnder(problems, only)
+		courses := cat.Courses[:0:0]
+		for _, c := range cat.Courses {
+			if c.Dir == only {
+				courses = append(courses, c)
+			}
+		}
+		cat = &content.Catalog{Courses: courses}
+		dir = root
+	}
 	sort.SliceStable(problems, func(i, j int) bool {
 		if problems[i].File != problems[j].File {
 			return problems[i].File < problems[j].File
@@ -52,4 +77,61 @@ func lint(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// isCourseFolder reports whether dir holds a course itself rather than a
+// tree of courses.
+func isCourseFolder(dir string) bool {
+	for _, name := range []string{"index.md", "_index.md"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err == nil && !st.IsDir() {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			// A category's _index.md has front matter only; a course has a body.
+			if err == nil && (name == "index.md" || hasBody(string(b))) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasBody reports whether a Markdown file has text after its front matter.
+func hasBody(md string) bool {
+	rest := md
+	if strings.HasPrefix(rest, "---") {
+		if i := strings.Index(rest[3:], "\n---"); i >= 0 {
+			rest = rest[3+i+4:]
+		}
+	}
+	return strings.TrimSpace(rest) != ""
+}
+
+func keepUnder(problems []content.Problem, folder string) []content.Problem {
+	var out []content.Problem
+	for _, p := range problems {
+		if strings.HasPrefix(p.File, folder+"/") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// labSetupProblems checks each course's `lab:` front matter the way the
+// labs read it, so a typo shows in lint rather than as an empty sandbox.
+func labSetupProblems(cat *content.Catalog) []content.Problem {
+	var out []content.Problem
+	for _, c := range cat.Courses {
+		raw, ok := c.Meta["lab"]
+		if !ok {
+			continue
+		}
+		m, ok := raw.(map[string]any)
+		if !ok {
+			out = append(out, content.Problem{File: c.File, Severity: content.Error, Message: "lab: expected a mapping with a devices list (see docs/AUTHORING.md, Lab set-up)"})
+			continue
+		}
+		if _, err := labs.ParseSetup(map[string]any{"lab": m}); err != nil {
+			out = append(out, content.Problem{File: c.File, Severity: content.Error, Message: err.Error() + " (see docs/AUTHORING.md, Lab set-up)"})
+		}
+	}
+	return out
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -57,7 +56,7 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	if err := loadSecrets(&cfg, logger, stdout); err != nil {
 		return err
 	}
-	catalog, err := loadCatalog(cfg, logger)
+	catalog, err := loadCatalog(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -154,25 +153,40 @@ func loadSecrets(cfg *config.Config, logger *slog.Logger, stdout io.Writer) erro
 	return nil
 }
 
-// loadCatalog reads the embedded courses, or the --courses folder. Problems
-// in single courses are logged, one line each, and do not stop the server.
-func loadCatalog(cfg config.Config, logger *slog.Logger) (server.CatalogSource, error) {
-	var fsys fs.FS = courses.FS
-	source := "bundled"
-	if cfg.Courses != "" {
-		st, err := os.Stat(cfg.Courses)
-		if err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("--courses %s: not a folder of courses", cfg.Courses)
+// loadCatalog reads the embedded courses, or the --courses folder, which
+// is watched: an edit shows on the next page load. Problems in single
+// courses are logged, one line each, and do not stop the server.
+func loadCatalog(ctx context.Context, cfg config.Config, logger *slog.Logger) (server.CatalogSource, error) {
+	opts := content.Options{LabDefaults: personalLabDefaults(cfg)}
+	if cfg.Courses == "" {
+		cat := content.Load(courses.FS, opts)
+		for _, p := range cat.Problems {
+			logger.Warn("course problem", "problem", p.String())
 		}
-		fsys = os.DirFS(cfg.Courses)
-		source = cfg.Courses
+		logger.Info("courses loaded", "from", "bundled", "courses", len(cat.Courses), "problems", len(cat.Problems))
+		return server.StaticCatalog{C: cat}, nil
 	}
-	cat := content.Load(fsys, content.Options{})
-	for _, p := range cat.Problems {
-		logger.Warn("course problem", "problem", p.String())
+	st, err := os.Stat(cfg.Courses)
+	if err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("--courses %s: not a folder of courses", cfg.Courses)
 	}
-	logger.Info("courses loaded", "from", source, "courses", len(cat.Courses), "problems", len(cat.Problems))
-	return server.StaticCatalog{C: cat}, nil
+	r := content.NewReloader(os.DirFS(cfg.Courses), opts, logger)
+	r.Start(ctx)
+	logger.Info("courses loaded", "from", cfg.Courses, "courses", len(r.Catalog().Courses), "watching", true)
+	return r, nil
+}
+
+// personalLabDefaults are the placeholder values of a page rendered for
+// nobody in particular: a learner on this machine in personal mode.
+func personalLabDefaults(cfg config.Config) map[string]string {
+	_, httpPort, _ := net.SplitHostPort(cfg.Addr)
+	_, mqttPort, _ := net.SplitHostPort(cfg.MQTTAddr)
+	web := "localhost:" + httpPort
+	return map[string]string{
+		"mqtt_url": "mqtt://localhost:" + mqttPort, "ws_url": "ws://" + web + "/mqtt", "api_base": "http://" + web + "/api/v2",
+		"mqtt_host": "localhost", "mqtt_port": mqttPort, "mosquitto_auth": "", "curl_auth": "", "mqttjs_options": "{}",
+		"username": "", "password": "", "token": "",
+	}
 }
 
 func modeName(cfg config.Config) string {

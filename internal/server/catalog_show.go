@@ -24,7 +24,7 @@ type catalogPage struct {
 // catalogShow is the home page: every published course, grouped by category.
 func (s *Server) catalogShow(c echo.Context) error {
 	cat := s.courses.Catalog()
-	slots := s.progressSlots(c, nil, cat.Courses...)
+	slots := s.viewerSlots(c, cat.Courses...)
 	return s.renderShared(c, cat, "catalog", "catalog", slots, func() any { return s.catalogData(cat) })
 }
 

@@ -31,7 +31,7 @@ func (s *Server) courseShow(c echo.Context) error {
 	if len(course.Sections) == 0 {
 		return notFound("The course %q has no sections yet.", course.Title)
 	}
-	slots := s.progressSlots(c, nil, course)
+	slots := s.viewerSlots(c, course)
 	return s.renderShared(c, cat, "course\x00"+course.ID, "course", slots, func() any {
 		return coursePage{page: s.page(), Course: course}
 	})

@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -56,4 +57,26 @@ func (s *Server) labDetails(c echo.Context, learner string) labDetails {
 		d.Username, d.Password, d.Token = cr.Username, cr.Password, cr.Token
 	}
 	return d
+}
+
+// labValues are the [[lab.NAME]] placeholder values for this learner, as
+// they reach the server (see content.PlaceholderNames).
+func (s *Server) labValues(c echo.Context, learner string) map[string]string {
+	d := s.labDetails(c, learner)
+	host, port := "localhost", "1883"
+	if u, err := url.Parse(d.MQTTURL); err == nil {
+		host, port = u.Hostname(), u.Port()
+	}
+	v := map[string]string{
+		"mqtt_url": d.MQTTURL, "ws_url": d.WSURL, "api_base": d.APIBase,
+		"mqtt_host": host, "mqtt_port": port,
+		"username": d.Username, "password": d.Password, "token": d.Token,
+		"mosquitto_auth": "", "curl_auth": "", "mqttjs_options": "{}",
+	}
+	if d.Username != "" {
+		v["mosquitto_auth"] = "-u " + d.Username + " -P " + d.Password
+		v["curl_auth"] = `-H "Authorization: Bearer ` + d.Token + `"`
+		v["mqttjs_options"] = `{ username: "` + d.Username + `", password: "` + d.Password + `" }`
+	}
+	return v
 }

@@ -39,9 +39,18 @@ func (s *Server) markRead(ctx context.Context, learner string, course *content.C
 	return nil
 }
 
-// progressSlots fills the read marks of a course's sections and its
-// progress bar (slot "progress:ID") for the learner asking.
-func (s *Server) progressSlots(c echo.Context, slots map[string]string, courses ...*content.Course) map[string]string {
+// authoringCSS reveals exercises' authoring errors, which the stylesheet
+// hides from learners.
+const authoringCSS = `<style>.authoring-error{display:block}</style>`
+
+// viewerSlots fills what differs per person in a shared page: the read
+// marks of a course's sections, its progress bar (slot "progress:ID"), and
+// whether authoring errors show.
+func (s *Server) viewerSlots(c echo.Context, courses ...*content.Course) map[string]string {
+	slots := map[string]string{}
+	if s.seesAuthoringErrors(c) {
+		slots[slotMarker("head", "authoring")] = authoringCSS
+	}
 	learner, ok := s.learnerID(c)
 	if !ok {
 		return slots
@@ -50,9 +59,6 @@ func (s *Server) progressSlots(c echo.Context, slots map[string]string, courses 
 	if err != nil {
 		s.log.Warn("read progress", "learner", learner, "err", err)
 		return slots
-	}
-	if slots == nil {
-		slots = map[string]string{}
 	}
 	for _, course := range courses {
 		slugs := make([]string, len(course.Sections))

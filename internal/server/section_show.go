@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"html/template"
 	"io"
 	"io/fs"
 	"mime"
@@ -18,7 +19,9 @@ type sectionPage struct {
 	page
 	Course     *content.Course
 	Section    *content.Section
+	HTML       template.HTML // the section's text, with this learner's lab details when it has placeholders
 	Prev, Next *content.Section
+	Stale      []content.Problem // why the course shows its last good version (instructors only)
 }
 
 // courseFileOrSection serves /courses/{id}/{rest}: a section when rest is a
@@ -42,23 +45,41 @@ func (s *Server) sectionShow(c echo.Context, cat *content.Catalog, course *conte
 	if sec == nil {
 		return notFound("The course %q has no section %q.", course.Title, slug)
 	}
-	if id, ok := s.learnerID(c); ok {
-		s.touchLab(cat, course, id)
-		if err := s.markRead(c.Request().Context(), id, course, sec); err != nil {
-			s.log.Error("progress not saved", "learner", id, "err", err)
-		}
+	learner, _ := s.learnerID(c)
+	s.touchLab(cat, course, learner)
+	if err := s.markRead(c.Request().Context(), learner, course, sec); err != nil {
+		s.log.Error("progress not saved", "learner", learner, "err", err)
 	}
-	slots := s.progressSlots(c, nil, course)
-	return s.renderShared(c, cat, "section\x00"+course.ID+"\x00"+sec.Slug, "section", slots, func() any {
-		data := sectionPage{page: s.page(), Course: course, Section: sec}
+	slots := s.viewerSlots(c, course)
+	data := func() sectionPage {
+		d := sectionPage{page: s.page(), Course: course, Section: sec, HTML: sec.HTML}
 		if sec.Index > 0 {
-			data.Prev = course.Sections[sec.Index-1]
+			d.Prev = course.Sections[sec.Index-1]
 		}
 		if sec.Index+1 < len(course.Sections) {
-			data.Next = course.Sections[sec.Index+1]
+			d.Next = course.Sections[sec.Index+1]
 		}
-		return data
-	})
+		return d
+	}
+	// A section that shows the learner's own connection details, or a
+	// course an instructor must hear about, is rendered for this request;
+	// every other section page is the same for everyone and cached.
+	stale := cat.Stale[course.ID]
+	if sec.HasPlaceholders || (len(stale) > 0 && s.seesAuthoringErrors(c)) {
+		d := data()
+		if sec.HasPlaceholders {
+			d.HTML = sec.HTMLFor(s.labValues(c, learner))
+		}
+		if s.seesAuthoringErrors(c) {
+			d.Stale = stale
+		}
+		b, err := s.execute("section", d)
+		if err != nil {
+			return err
+		}
+		return s.writePage(c, http.StatusOK, fillSlots(b, slots))
+	}
+	return s.renderShared(c, cat, "section\x00"+course.ID+"\x00"+sec.Slug, "section", slots, func() any { return data() })
 }
 
 // courseFileShow serves a file from the course folder. The course's Markdown

@@ -32,6 +32,13 @@ func (s *Server) isInstructor(c echo.Context) bool {
 	return ok && v == "instructor"
 }
 
+// seesAuthoringErrors reports whether the person asking should see a
+// course's authoring problems: the instructor, or in personal mode the one
+// person using this server, who is writing or taking the course alone.
+func (s *Server) seesAuthoringErrors(c echo.Context) bool {
+	return !s.cfg.Classroom || s.isInstructor(c)
+}
+
 // requireInstructor refuses anyone without the instructor cookie: the API
 // gets a 401 JSON error, a person gets the token form.
 func (s *Server) requireInstructor(next echo.HandlerFunc) echo.HandlerFunc {
