@@ -18,6 +18,7 @@ import (
 	"github.com/courselab/courselab/internal/secret"
 	"github.com/courselab/courselab/internal/store"
 	"github.com/courselab/courselab/labs"
+	"github.com/courselab/courselab/labs/check"
 )
 
 // CatalogSource hands out the current course catalog. The embedded catalog
@@ -46,6 +47,7 @@ type Server struct {
 	setups     labSetups
 	reads      readSections
 	class      classFeed
+	checks     *check.Engine
 	cookies    secret.Signer // learners' session cookies
 	instructor secret.Signer // the instructor's cookie; keyed by the token, so a new token logs everyone out
 	echo       *echo.Echo
@@ -71,6 +73,7 @@ func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Sto
 	}
 	s := &Server{
 		cfg: cfg, courses: courses, labs: lab, store: st, log: logger, pages: p, assets: a,
+		checks:     check.New(logger),
 		cookies:    secret.NewSigner(cfg.Secret, "learner cookie"),
 		instructor: secret.NewSigner(cfg.Secret+cfg.InstructorToken, "instructor cookie"),
 	}

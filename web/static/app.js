@@ -100,6 +100,66 @@
   }
   window.courselab = { postJSON: postJSON, show: show };
 
+  // Exercises: Check asks the server to evaluate the learner's sandbox;
+  // the result shows inline, and passed exercises are marked on load.
+  function wireExercises() {
+    var article = document.querySelector(".prose[data-course]");
+    if (!article) return;
+    var course = encodeURIComponent(article.getAttribute("data-course"));
+    var forms = document.querySelectorAll("form.exercise-check");
+    if (forms.length === 0) return;
+    forms.forEach(function (form) {
+      var box = form.closest(".exercise");
+      var id = box && box.getAttribute("data-exercise");
+      var out = form.querySelector(".check-result");
+      var btn = form.querySelector("button");
+      form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        if (!id || btn.disabled) return;
+        btn.setAttribute("aria-busy", "true");
+        btn.disabled = true;
+        var label = btn.textContent;
+        btn.textContent = "Checking…";
+        out.className = "check-result";
+        out.textContent = "Checking your sandbox… this can take a few seconds.";
+        var old = form.querySelector(".check-details");
+        if (old) old.remove();
+        postJSON("/api/courses/" + course + "/exercises/" + encodeURIComponent(id) + "/check", {}).then(function (res) {
+          if (!res.ok) { out.textContent = res.body.error || "The check could not run; try again."; out.className = "check-result failed"; return; }
+          out.textContent = res.body.summary;
+          out.className = "check-result " + (res.body.passed ? "passed" : "failed");
+          box.classList.toggle("passed", !!res.body.passed);
+          if (res.body.details && res.body.details.length > 1) {
+            var ul = document.createElement("ul");
+            ul.className = "check-details";
+            res.body.details.forEach(function (d) {
+              var li = document.createElement("li");
+              li.className = d.passed ? "ok" : "no";
+              li.textContent = d.message;
+              ul.appendChild(li);
+            });
+            form.appendChild(ul);
+          }
+          document.dispatchEvent(new CustomEvent("courselab:checked", { detail: { exercise: id, result: res.body } }));
+        }, function () {
+          out.textContent = "The server could not be reached; try again.";
+          out.className = "check-result failed";
+        }).then(function () {
+          btn.disabled = false;
+          btn.removeAttribute("aria-busy");
+          btn.textContent = label;
+        });
+      });
+    });
+    fetch("/api/courses/" + course + "/exercises", { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; }).then(function (body) {
+      if (!body) return;
+      body.exercises.forEach(function (e) {
+        var box = document.getElementById("exercise-" + e.id);
+        if (box && e.passed) box.classList.add("passed");
+      });
+    }, function () {});
+  }
+
   // The instructor's table follows the class live (Server-Sent Events).
   function liveClassTable() {
     var box = document.querySelector("[data-events]");
@@ -115,6 +175,7 @@
     addCopyButtons();
     foldTocOnPhones();
     wireQuizzes();
+    wireExercises();
     liveClassTable();
   });
 })();
