@@ -23,9 +23,15 @@ type Front struct {
 
 // Transports, also the listener ids the brokers see.
 const (
-	TransportTCP = "tcp"
-	TransportWS  = "ws"
+	TransportTCP     = "tcp"
+	TransportWS      = "ws"
+	TransportConsole = "console" // the lab console's clients, run by the server on a learner's behalf
 )
+
+// ServeConn runs one MQTT connection that reached the server some other way
+// than ServeTCP or ServeHTTP (the lab console's in-memory pipes), routing it
+// like any other; it returns when the connection ends.
+func (f *Front) ServeConn(c net.Conn, transport string) { f.serveConn(c, transport) }
 
 // ServeTCP accepts MQTT connections on ln until ln is closed; it then
 // returns nil (connections already handed over live on until they end).

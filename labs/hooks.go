@@ -91,6 +91,7 @@ func (h *journalHook) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
 			"subscriptions": old.State.Subscriptions.Len(),
 			"queued":        old.State.Inflight.Len(),
 		}})
+		orderQueuedMessages(old)
 	}
 	h.sb.sysOnConnect()
 }
@@ -172,6 +173,9 @@ func (h *journalHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 		e.Platform = true
 	} else {
 		e.ClientID = cl.ID
+		if pk.FixedHeader.Qos > 0 {
+			e.Detail = map[string]any{"packet_id": pk.PacketID} // pairs the publish with its PUBACK/PUBCOMP
+		}
 	}
 	h.sb.journal.Add(e)
 }

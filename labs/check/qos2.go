@@ -1,0 +1,125 @@
+package check
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/courselab/courselab/labs"
+)
+
+// qos2Check passes on a complete QoS 2 exchange on a matching topic, by a
+// learner client (its PUBLISH answered, in the end, by the broker's
+// PUBCOMP) or to one (a delivery at QoS 2 that the client ended with its
+// PUBCOMP). The journal records the PUBCOMPs with their packet ids.
+type qos2Check struct {
+	topic     string
+	direction string // publish, receive or any
+}
+
+func parseQoS2(a args) (evaluator, error) {
+	c := &qos2Check{}
+	var err error
+	if c.topic, err = a.filter("topic"); err != nil {
+		return nil, err
+	}
+	if c.direction, err = a.oneOf("direction", "any", "publish", "receive", "any"); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// exchange is a QoS 2 flow waiting for its PUBCOMP.
+type exchange struct {
+	start     labs.Event
+	direction string
+}
+
+type flowKey struct {
+	client   string
+	packetID uint64
+	from     string // who sends the PUBCOMP: broker (client published) or client (client received)
+}
+
+func (c *qos2Check) evaluate(_ context.Context, sb *labs.Sandbox) Detail {
+	pending := map[flowKey]exchange{}
+	var lowQoS *labs.Event // the latest exchange on the topic at QoS 0 or 1
+	lowDirection := ""
+	for _, e := range sb.Journal().Since(0) {
+		switch e.Kind {
+		case labs.KindPublish:
+			if e.Platform || c.direction == "receive" || !matches(c.topic, e.Topic) {
+				continue
+			}
+			if e.QoS < 2 {
+				lowQoS, lowDirection = &e, "publish"
+				continue
+			}
+			if id, ok := detailUint(e, "packet_id"); ok {
+				pending[flowKey{e.ClientID, id, "broker"}] = exchange{start: e, direction: "publish"}
+			}
+		case labs.KindDeliver:
+			if c.direction == "publish" || !matches(c.topic, e.Topic) {
+				continue
+			}
+			if e.QoS < 2 {
+				lowQoS, lowDirection = &e, "receive"
+				continue
+			}
+			if id, ok := detailUint(e, "packet_id"); ok {
+				pending[flowKey{e.ClientID, id, "client"}] = exchange{start: e, direction: "receive"}
+			}
+		case labs.KindAck:
+			if detailString(e, "packet") != "PUBCOMP" || e.Detail["reason_code"] != nil {
+				continue
+			}
+			id, _ := detailUint(e, "packet_id")
+			k := flowKey{e.ClientID, id, detailString(e, "from")}
+			x, ok := pending[k]
+			if !ok {
+				continue
+			}
+			delete(pending, k)
+			ev := map[string]any{"client_id": e.ClientID, "topic": x.start.Topic, "direction": x.direction,
+				"packet_id": id, "started": stamp(x.start.Time), "completed": stamp(e.Time)}
+			verb := "published"
+			if x.direction == "receive" {
+				verb = "received"
+			}
+			return Detail{Passed: true, Evidence: ev, Message: fmt.Sprintf(
+				"Your client %s %s a message on %s with QoS 2 and completed the exchange (PUBLISH, PUBREC, PUBREL, PUBCOMP).",
+				client(e.ClientID), verb, x.start.Topic)}
+		}
+	}
+	var open *exchange
+	for _, x := range pending {
+		if open == nil || x.start.Seq > open.start.Seq {
+			open = &x
+		}
+	}
+	switch {
+	case open != nil:
+		return Detail{Evidence: map[string]any{"client_id": open.start.ClientID, "topic": open.start.Topic, "direction": open.direction,
+			"started": stamp(open.start.Time)}, Message: fmt.Sprintf(
+			"The QoS 2 exchange of your client %s on %s started but did not finish (no PUBCOMP yet): keep the client connected until it completes, then press Check again.",
+			client(open.start.ClientID), open.start.Topic)}
+	case lowQoS != nil && lowDirection == "publish":
+		return Detail{Evidence: publishEvidence(*lowQoS), Message: fmt.Sprintf(
+			"You published on %s with QoS %d; publish with QoS 2 (mosquitto_pub -q 2) to make the four-step exchange PUBLISH, PUBREC, PUBREL, PUBCOMP.",
+			lowQoS.Topic, lowQoS.QoS)}
+	case lowQoS != nil:
+		return Detail{Evidence: map[string]any{"client_id": lowQoS.ClientID, "topic": lowQoS.Topic, "qos": lowQoS.QoS, "time": stamp(lowQoS.Time)},
+			Message: fmt.Sprintf("Your client %s received %s with QoS %d: for a QoS 2 exchange both the subscription and the publish need QoS 2 (mosquitto_sub -q 2, mosquitto_pub -q 2).",
+				client(lowQoS.ClientID), lowQoS.Topic, lowQoS.QoS)}
+	}
+	var how string
+	switch c.direction {
+	case "publish":
+		how = fmt.Sprintf("publish with QoS 2 (mosquitto_pub -q 2 -t %s -m hello)", instantiate(c.topic))
+	case "receive":
+		how = fmt.Sprintf("subscribe with QoS 2 (mosquitto_sub -q 2 -t %s) and publish to it with QoS 2", c.topic)
+	default:
+		how = fmt.Sprintf("publish with QoS 2 (mosquitto_pub -q 2 -t %s -m hello), or subscribe with QoS 2 and receive a QoS 2 message", instantiate(c.topic))
+	}
+	return Detail{Evidence: map[string]any{"topic": c.topic, "direction": c.direction}, Message: fmt.Sprintf(
+		"No client of yours has exchanged a message on %s with QoS 2 yet: %s, then press Check again.", onTopic(c.topic), how)}
+}

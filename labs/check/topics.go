@@ -1,0 +1,161 @@
+package check
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Topic names and filters, as MQTT defines them, and the words that explain
+// to a beginner why a filter does not match a topic.
+
+func validTopicName(t string) error {
+	switch {
+	case t == "":
+		return errors.New("empty topic")
+	case strings.ContainsAny(t, "+#"):
+		return fmt.Errorf("%q is a filter; give a topic name without + or #", t)
+	case len(t) > 65535:
+		return errors.New("topic longer than 65535 bytes")
+	}
+	return nil
+}
+
+func validFilter(f string) error {
+	if f == "" {
+		return errors.New("empty topic filter")
+	}
+	levels := strings.Split(f, "/")
+	for i, l := range levels {
+		switch {
+		case l == "#" && i != len(levels)-1:
+			return fmt.Errorf("filter %q: # must be the last level", f)
+		case l != "#" && l != "+" && strings.ContainsAny(l, "+#"):
+			return fmt.Errorf("filter %q: + and # must fill a whole level (a/+/c, a/#)", f)
+		}
+	}
+	return nil
+}
+
+// plainFilter drops a shared-subscription prefix ($share/group/), which does
+// not change what a filter matches.
+func plainFilter(f string) string {
+	if strings.HasPrefix(f, "$share/") {
+		parts := strings.SplitN(f, "/", 3)
+		if len(parts) == 3 {
+			return parts[2]
+		}
+	}
+	return f
+}
+
+// matches reports whether filter matches topic name.
+func matches(filter, topic string) bool {
+	filter = plainFilter(filter)
+	if strings.HasPrefix(topic, "$") && (strings.HasPrefix(filter, "+") || strings.HasPrefix(filter, "#")) {
+		return false // [MQTT-4.7.2-1]
+	}
+	f, t := strings.Split(filter, "/"), strings.Split(topic, "/")
+	for i, fl := range f {
+		if fl == "#" {
+			return true
+		}
+		if i >= len(t) {
+			return false
+		}
+		if fl != "+" && fl != t[i] {
+			return false
+		}
+	}
+	return len(f) == len(t)
+}
+
+// matchedLevels counts the leading levels of topic that filter matches: how
+// close a wrong filter came, to pick the one to talk about.
+func matchedLevels(filter, topic string) int {
+	f, t := strings.Split(plainFilter(filter), "/"), strings.Split(topic, "/")
+	n := 0
+	for i := 0; i < len(f) && i < len(t); i++ {
+		if f[i] != "+" && f[i] != "#" && f[i] != t[i] {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// whyNoMatch says in plain words why filter does not match topic.
+func whyNoMatch(filter, topic string) string {
+	pf := plainFilter(filter)
+	if strings.HasPrefix(topic, "$") && (strings.HasPrefix(pf, "+") || strings.HasPrefix(pf, "#")) {
+		return "topics starting with $ are not matched by a filter starting with a wildcard"
+	}
+	if strings.HasPrefix(pf, "/") != strings.HasPrefix(topic, "/") {
+		return "a leading / adds an empty first level, so mind the / at the start"
+	}
+	f, t := strings.Split(pf, "/"), strings.Split(topic, "/")
+	for i, fl := range f {
+		if fl == "#" {
+			return "" // it matches
+		}
+		if i >= len(t) {
+			return fmt.Sprintf("the topic has %d levels but your filter expects more", len(t))
+		}
+		if fl == "+" {
+			continue
+		}
+		if fl != t[i] {
+			switch {
+			case fl == "sensors" && t[i] == "actuators":
+				return "an actuator topic is not under sensors/"
+			case fl == "actuators" && t[i] == "sensors":
+				return "a sensor topic is not under actuators/"
+			case strings.EqualFold(fl, t[i]):
+				return fmt.Sprintf("topics are case-sensitive and %q is not %q", t[i], fl)
+			}
+			return fmt.Sprintf("level %d of the topic is %q, not %q", i+1, t[i], fl)
+		}
+	}
+	if len(t) > len(f) {
+		if f[len(f)-1] == "+" {
+			return "+ matches exactly one level and the topic has more levels after it; # matches all the levels below"
+		}
+		return fmt.Sprintf("your filter matches only the exact topic %s, not the levels below it; end it with /# to match them", pf)
+	}
+	return ""
+}
+
+// suggestFilter is a filter that matches every topic: the topic itself for
+// one, else their common leading levels followed by #.
+func suggestFilter(topics []string) string {
+	if len(topics) == 1 {
+		return topics[0]
+	}
+	common := strings.Split(topics[0], "/")
+	for _, t := range topics[1:] {
+		levels := strings.Split(t, "/")
+		n := 0
+		for n < len(common) && n < len(levels) && common[n] == levels[n] {
+			n++
+		}
+		common = common[:n]
+	}
+	if len(common) == 0 {
+		return "#"
+	}
+	return strings.Join(common, "/") + "/#"
+}
+
+// instantiate turns a filter into a topic name it matches.
+func instantiate(filter string) string {
+	levels := strings.Split(plainFilter(filter), "/")
+	for i, l := range levels {
+		if l == "+" || l == "#" {
+			levels[i] = "check"
+		}
+	}
+	return strings.Join(levels, "/")
+}
+
+// hasWildcard reports whether f is a filter rather than a topic name.
+func hasWildcard(f string) bool { return strings.ContainsAny(f, "+#") }

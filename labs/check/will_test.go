@@ -1,0 +1,39 @@
+package check
+
+import (
+	"testing"
+
+	"github.com/courselab/courselab/labs"
+)
+
+func TestWillPassesAfterAnUngracefulDisconnect(t *testing.T) {
+	lb := newLab(t)
+	watcher := lb.v5(t, "watcher")
+	watcher.Sub(t, "devices/ESPDEVICE/status", 0)
+	r := lb.raw3(t, "esp32", true, "devices/ESPDEVICE/status")
+	wantFail(t, lb.check(t, "will", "topic", "devices/ESPDEVICE/status"),
+		`Your client "esp32" set its will on devices/ESPDEVICE/status but is still connected: drop its connection without DISCONNECT`)
+	_ = r.Close() // the process dies: no DISCONNECT
+	watcher.NextOn(t, "devices/ESPDEVICE/status")
+	lb.journaled(t, 1, labs.KindWill, "")
+	wantPass(t, lb.check(t, "will", "topic", "devices/ESPDEVICE/#"),
+		`The broker sent the last will of your client "esp32" on devices/ESPDEVICE/status when it lost the connection.`)
+}
+
+func TestWillFailsAfterAGracefulDisconnect(t *testing.T) {
+	lb := newLab(t)
+	r := lb.raw3(t, "esp32", true, "devices/ESPDEVICE/status")
+	lb.disconnect3(t, r, "esp32")
+	lb.journaled(t, 1, labs.KindDisconnect, "")
+	wantFail(t, lb.check(t, "will", "topic", "devices/ESPDEVICE/status"),
+		`Your client "esp32" disconnected gracefully (it sent DISCONNECT), so the broker discarded its will: drop the connection instead (kill the process or close the socket)`)
+}
+
+func TestWillFailsWithoutAWillOrOnAnotherTopic(t *testing.T) {
+	lb := newLab(t)
+	wantFail(t, lb.check(t, "will", "topic", "devices/ESPDEVICE/status"), "No client of yours set a last will on devices/ESPDEVICE/status")
+	lb.raw3(t, "esp32", true, "devices/ESPDEVICE/state")
+	lb.journaled(t, 1, labs.KindConnect, "")
+	wantFail(t, lb.check(t, "will", "topic", "devices/ESPDEVICE/status"),
+		`Your client "esp32" set its will on devices/ESPDEVICE/state, which does not match devices/ESPDEVICE/status: level 3 of the topic is "state", not "status"`)
+}

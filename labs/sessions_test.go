@@ -1,0 +1,60 @@
+package labs_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/eclipse/paho.golang/paho"
+
+	"github.com/courselab/courselab/labs"
+	"github.com/courselab/courselab/labs/labtest"
+)
+
+func TestSessionsAndRetainedShowTheLearnersClientsOnly(t *testing.T) {
+	l := labtest.NewLabs(t, labs.Config{})
+	addr := labtest.StartFront(t, l)
+	sb, _ := l.Sandbox(labs.PersonalLearner, labs.DefaultSetup())
+	expiry := uint32(60)
+	c := labtest.MustDial(t, addr, &paho.Connect{ClientID: "keeper", Properties: &paho.ConnectProperties{SessionExpiryInterval: &expiry}})
+	c.Sub(t, "devices/#", 1)
+	c.Pub(t, "devices/ESPDEVICE/status", "online", 1, true)
+	if err := sb.Publish("devices/ESPDEVICE/platform", []byte("x"), 0, true); err != nil {
+		t.Fatal(err)
+	}
+	ss := sb.Sessions()
+	if len(ss) != 1 || ss[0].ClientID != "keeper" || !ss[0].Connected || ss[0].Protocol != 5 || ss[0].Clean || ss[0].SessionExpiry != 60 ||
+		len(ss[0].Subscriptions) != 1 || ss[0].Subscriptions[0] != (labs.Subscription{Filter: "devices/#", QoS: 1}) {
+		t.Fatalf("sessions: %+v", ss)
+	}
+	_ = c.Conn.Close()
+	for deadline := time.Now().Add(labtest.Wait); sb.Sessions()[0].Connected; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("session still connected")
+		}
+	}
+	if ss := sb.Sessions(); len(ss) != 1 || len(ss[0].Subscriptions) != 1 {
+		t.Fatalf("the offline session keeps its subscription: %+v", ss)
+	}
+	if m, ok := sb.Retained("devices/ESPDEVICE/status"); !ok || m.Platform || m.ClientID != "keeper" || string(m.Payload) != "online" {
+		t.Fatalf("retained: %+v %v", m, ok)
+	}
+	if m, ok := sb.Retained("devices/ESPDEVICE/platform"); !ok || !m.Platform || m.ClientID != "" {
+		t.Fatalf("platform retained: %+v %v", m, ok)
+	}
+	if _, ok := sb.Retained("devices/none"); ok {
+		t.Fatal("no retained message expected")
+	}
+	hasPacketID := func() bool {
+		for _, e := range sb.Journal().Since(0) {
+			if e.Kind == labs.KindPublish && !e.Platform && e.Detail["packet_id"] != nil {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(labtest.Wait); !hasPacketID(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a learner's QoS 1 publish must carry its packet id in the journal")
+		}
+	}
+}
