@@ -25,8 +25,7 @@ type alertNode struct {
 	ast.BaseBlock
 	alertType string // always one of alertTypes
 	asked     string // what the author wrote, for the problem message
-	done      bool   // closed on the line just parsed; close before the next
-	fence     fenceTracker
+	container
 }
 
 func (n *alertNode) Kind() ast.NodeKind { return kindAlert }
@@ -67,29 +66,8 @@ func (alertParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) 
 }
 
 func (alertParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
-	n := node.(*alertNode)
-	if n.done {
-		return parser.Close
-	}
-	line, _ := reader.PeekLine()
-	if n.fence.inFence(line) {
-		return parser.Continue | parser.HasChildren
-	}
-	if startsSection(line) {
-		return parser.Close // unclosed: at least let the next section start
-	}
-	only, atEnd := closeTag(line, "alert")
-	if only {
-		n.done = true
-		reader.AdvanceToEOL()
-		return parser.Close
-	}
-	if atEnd {
-		// "text</alert>": the text still belongs inside; the stray closing tag is
-		// removed by the transformer below.
-		n.done = true
-	}
-	return parser.Continue | parser.HasChildren
+	state, _ := node.(*alertNode).continueUntil(reader, "alert", startsSection)
+	return state
 }
 
 func (alertParser) Close(node ast.Node, _ text.Reader, pc parser.Context) {

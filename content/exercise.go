@@ -68,9 +68,8 @@ type exerciseNode struct {
 	attrs    map[string]string
 	model    *Exercise // set by exerciseTransformer
 	action   string
-	done     bool
 	unclosed bool
-	fence    fenceTracker
+	container
 }
 
 func (n *exerciseNode) Kind() ast.NodeKind { return kindExercise }
@@ -92,8 +91,7 @@ type partNode struct {
 	kind   ast.NodeKind
 	tag    string
 	number int // hints: 1, 2, …
-	done   bool
-	fence  fenceTracker
+	container
 }
 
 func (n *partNode) Kind() ast.NodeKind { return n.kind }
@@ -164,27 +162,11 @@ func (exerciseParser) Open(parent ast.Node, reader text.Reader, pc parser.Contex
 
 func (exerciseParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
 	n := node.(*exerciseNode)
-	if n.done {
-		return parser.Close
-	}
-	line, _ := reader.PeekLine()
-	if n.fence.inFence(line) {
-		return parser.Continue | parser.HasChildren
-	}
-	if startsSection(line) {
+	state, unclosed := n.continueUntil(reader, "exercise", startsSection)
+	if unclosed {
 		n.unclosed = true
-		return parser.Close
 	}
-	only, atEnd := closeTag(line, "exercise")
-	if only {
-		n.done = true
-		reader.AdvanceToEOL()
-		return parser.Close
-	}
-	if atEnd {
-		n.done = true
-	}
-	return parser.Continue | parser.HasChildren
+	return state
 }
 
 func (exerciseParser) Close(node ast.Node, _ text.Reader, pc parser.Context) {
@@ -229,29 +211,19 @@ func (p partParser) Open(parent ast.Node, reader text.Reader, pc parser.Context)
 }
 
 func (p partParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
-	n := node.(*partNode)
-	if n.done {
-		return parser.Close
-	}
-	line, _ := reader.PeekLine()
-	if n.fence.inFence(line) {
-		return parser.Continue | parser.HasChildren
-	}
+	state, _ := node.(*partNode).continueUntil(reader, p.tag, startsOtherPart)
+	return state
+}
+
+// startsOtherPart reports whether a line opens the exercise's next part,
+// which ends a <hint> or <solution> that forgot its end tag.
+func startsOtherPart(line []byte) bool {
 	for _, other := range []string{"hint", "solution", "check"} {
 		if _, _, ok := parseOpenTag(line, other); ok {
-			return parser.Close // the next part starts: this one forgot its end tag
+			return true
 		}
 	}
-	only, atEnd := closeTag(line, p.tag)
-	if only {
-		n.done = true
-		reader.AdvanceToEOL()
-		return parser.Close
-	}
-	if atEnd {
-		n.done = true
-	}
-	return parser.Continue | parser.HasChildren
+	return false
 }
 
 func (p partParser) Close(node ast.Node, _ text.Reader, pc parser.Context) {}

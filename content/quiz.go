@@ -30,8 +30,7 @@ type quizNode struct {
 	id, quizType, title string
 	asked               map[string]string // the tag's attributes as written
 	action              string            // set by quizTransformer
-	done                bool
-	fence               fenceTracker
+	container
 }
 
 func (n *quizNode) Kind() ast.NodeKind { return kindQuiz }
@@ -73,27 +72,8 @@ func (quizParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (
 }
 
 func (quizParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
-	n := node.(*quizNode)
-	if n.done {
-		return parser.Close
-	}
-	line, _ := reader.PeekLine()
-	if n.fence.inFence(line) {
-		return parser.Continue | parser.HasChildren
-	}
-	if startsSection(line) {
-		return parser.Close // unclosed: at least let the next section start
-	}
-	only, atEnd := closeTag(line, "quiz")
-	if only {
-		n.done = true
-		reader.AdvanceToEOL()
-		return parser.Close
-	}
-	if atEnd {
-		n.done = true
-	}
-	return parser.Continue | parser.HasChildren
+	state, _ := node.(*quizNode).continueUntil(reader, "quiz", startsSection)
+	return state
 }
 
 func (quizParser) Close(node ast.Node, _ text.Reader, pc parser.Context) {
