@@ -120,7 +120,7 @@ func (s *Simulator) tick(deviceID string) bool {
 
 // next computes the sensor's next value from its current one.
 func (s *Simulator) next(deviceID string, p PointInfo) any {
-	lo, hi := defaultRange(p.QuantityKind, p.Unit)
+	lo, hi := PlausibleRange(p.QuantityKind, p.Unit)
 	s.sb.cloud.mu.Lock()
 	if d := s.sb.cloud.find(deviceID); d != nil {
 		if pt := d.find(Sensors, p.ID); pt != nil {
@@ -169,8 +169,9 @@ func number(v any) (float64, bool) {
 	return toFloat(v)
 }
 
-// defaultRange gives a plausible range for common quantity kinds.
-func defaultRange(kind, unit string) (float64, float64) {
+// PlausibleRange gives a believable range of values for common quantity
+// kinds, for the simulator and for checks that publish fresh values.
+func PlausibleRange(kind, unit string) (float64, float64) {
 	k := strings.ToLower(kind + " " + unit)
 	switch {
 	case strings.Contains(k, "temp") || strings.Contains(k, "celsius"):

@@ -111,26 +111,13 @@ func freshValue(k labs.PointKind, p labs.PointInfo) any {
 	}
 	lo, hi := 0.0, 100.0
 	if k == labs.Sensors {
-		lo, hi = plausibleRange(p.QuantityKind + " " + p.Unit)
+		lo, hi = labs.PlausibleRange(p.QuantityKind, p.Unit)
 	}
 	for {
 		if v := randomNumber(lo, hi); v != cur {
 			return v
 		}
 	}
-}
-
-func plausibleRange(kindUnit string) (float64, float64) {
-	k := strings.ToLower(kindUnit)
-	switch {
-	case strings.Contains(k, "temp") || strings.Contains(k, "celsius"):
-		return 15, 30
-	case strings.Contains(k, "humid") || strings.Contains(k, "percent"):
-		return 30, 70
-	case strings.Contains(k, "pressure"):
-		return 990, 1030
-	}
-	return 0, 100
 }
 
 // randomNumber is a number in [lo, hi) with four decimals, the last not
