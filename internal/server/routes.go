@@ -32,6 +32,19 @@ func (s *Server) routes() {
 	learner.GET("/api/courses/:course/exercises", s.exercisesList)
 	learner.POST("/api/courses/:course/exercises/:exercise/check", s.exerciseCheck)
 
+	// The lab console: the live log and the learner's web MQTT clients.
+	con := s.newConsoleAPI()
+	learner.GET("/api/lab/events", con.labEvents)
+	learner.GET("/api/lab/clients", con.clientsList)
+	learner.POST("/api/lab/clients", con.clientCreate)
+	learner.POST("/api/lab/clients/:id/connect", con.clientConnect)
+	learner.POST("/api/lab/clients/:id/subscribe", con.clientSubscribe)
+	learner.POST("/api/lab/clients/:id/unsubscribe", con.clientUnsubscribe)
+	learner.POST("/api/lab/clients/:id/publish", con.clientPublish)
+	learner.POST("/api/lab/clients/:id/disconnect", con.clientDisconnect)
+	learner.POST("/api/lab/clients/:id/drop", con.clientDrop)
+	learner.DELETE("/api/lab/clients/:id", con.clientDelete)
+
 	// MQTT over WebSocket, then the simulated IoT cloud (it authenticates
 	// with the lab token itself).
 	e.GET("/mqtt", echo.WrapHandler(s.labs.Front()))
