@@ -118,6 +118,7 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	// WebSocket MQTT connections are hijacked, so Shutdown does not wait for
 	// them; closing the labs ends them and every TCP client.
 	err = httpSrv.Shutdown(shutdownCtx)
+	srv.Close()
 	if cerr := lab.Close(); err == nil {
 		err = cerr
 	}

@@ -33,7 +33,7 @@ func (s *Server) routes() {
 	learner.POST("/api/courses/:course/exercises/:exercise/check", s.exerciseCheck)
 
 	// The lab console: the live log and the learner's web MQTT clients.
-	con := s.newConsoleAPI()
+	con := s.console
 	learner.GET("/api/lab/events", con.labEvents)
 	learner.GET("/api/lab/clients", con.clientsList)
 	learner.POST("/api/lab/clients", con.clientCreate)

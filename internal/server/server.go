@@ -48,6 +48,7 @@ type Server struct {
 	reads      readSections
 	class      classFeed
 	checks     *check.Engine
+	console    *consoleAPI
 	cookies    secret.Signer // learners' session cookies
 	instructor secret.Signer // the instructor's cookie; keyed by the token, so a new token logs everyone out
 	echo       *echo.Echo
@@ -83,6 +84,7 @@ func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Sto
 		}
 	}
 	s.labSetup(courses.Catalog())
+	s.console = s.newConsoleAPI()
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -91,6 +93,10 @@ func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Sto
 	s.routes()
 	return s, nil
 }
+
+// Close ends what the server runs on learners' behalf (the lab console's
+// web MQTT clients). The labs and the store belong to the caller.
+func (s *Server) Close() { s.console.con.Close() }
 
 // Handler returns the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
