@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/courselab/courselab/labs"
 )
@@ -30,7 +31,31 @@ type willConn struct {
 	disconnected *labs.Event
 }
 
-func (c *willCheck) evaluate(_ context.Context, sb *labs.Sandbox) Detail {
+// settleTime bounds how long evaluate waits for a connection the broker is
+// closing right now: mochi marks the client closed a moment before it
+// reports the disconnect (and sends the will), and a Check pressed in that
+// moment must not read it as a will held back.
+const settleTime = 2 * time.Second
+
+func (c *willCheck) evaluate(ctx context.Context, sb *labs.Sandbox) Detail {
+	deadline := time.Now().Add(settleTime)
+	for {
+		closing := false
+		d := c.evaluateOnce(sb, &closing)
+		if !closing || time.Now().After(deadline) {
+			return d
+		}
+		select {
+		case <-ctx.Done():
+			return d
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// evaluateOnce reads the journal and the broker once. It sets *closing for
+// a client that is neither connected nor yet journaled as disconnected.
+func (c *willCheck) evaluateOnce(sb *labs.Sandbox, closing *bool) Detail {
 	conns := map[string]*willConn{}
 	var order []*willConn
 	for _, e := range sb.Journal().Since(0) {
@@ -86,6 +111,8 @@ func (c *willCheck) evaluate(_ context.Context, sb *labs.Sandbox) Detail {
 		}
 		if d != nil {
 			ev["disconnected"], ev["reason"] = stamp(d.Time), detailString(*d, "reason")
+		} else {
+			*closing = true
 		}
 		return Detail{Evidence: ev, Message: fmt.Sprintf(
 			"Your client %s lost its connection, but the broker has not sent its will yet (a will delay holds it back): wait for the delay to pass and press Check again.",
