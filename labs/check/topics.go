@@ -131,6 +131,9 @@ func suggestFilter(topics []string) string {
 	if len(topics) == 1 {
 		return topics[0]
 	}
+	if f, ok := singleLevelFilter(topics); ok {
+		return f
+	}
 	common := strings.Split(topics[0], "/")
 	for _, t := range topics[1:] {
 		levels := strings.Split(t, "/")
@@ -144,6 +147,34 @@ func suggestFilter(topics []string) string {
 		return "#"
 	}
 	return strings.Join(common, "/") + "/#"
+}
+
+// singleLevelFilter is the filter with one "+" that matches all topics, when
+// they have the same levels and differ in exactly one of them: the lesson
+// of the single-level wildcard (devices/+/sensors/TC/value).
+func singleLevelFilter(topics []string) (string, bool) {
+	first := strings.Split(topics[0], "/")
+	differ := -1
+	for _, t := range topics[1:] {
+		levels := strings.Split(t, "/")
+		if len(levels) != len(first) {
+			return "", false
+		}
+		for i := range levels {
+			if levels[i] != first[i] {
+				if differ >= 0 && differ != i {
+					return "", false
+				}
+				differ = i
+			}
+		}
+	}
+	if differ < 0 {
+		return "", false
+	}
+	out := append([]string(nil), first...)
+	out[differ] = "+"
+	return strings.Join(out, "/"), true
 }
 
 // instantiate turns a filter into a topic name it matches.
