@@ -103,7 +103,8 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	go func() { errc <- httpSrv.Serve(ln) }()
 
 	fmt.Fprintf(stdout, "courselab is serving %d course(s) on %s\n", len(catalog.Catalog().Courses), browseURL(ln.Addr()))
-	fmt.Fprintf(stdout, "MQTT on %s (TCP) and %s (WebSocket)\n", mqttLn.Addr(), strings.Replace(browseURL(ln.Addr()), "http", "ws", 1)+"/mqtt")
+	fmt.Fprintf(stdout, "MQTT on %s (TCP) and %s (WebSocket)\n",
+		strings.Replace(browseURL(mqttLn.Addr()), "http", "mqtt", 1), strings.Replace(browseURL(ln.Addr()), "http", "ws", 1)+"/mqtt")
 	logger.Info("serving", "addr", ln.Addr().String(), "mqtt", mqttLn.Addr().String(), "mode", modeName(cfg), "data", cfg.Data)
 
 	select {

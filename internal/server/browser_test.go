@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -164,6 +165,36 @@ func TestBrowserFitsAPhoneScreen(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(screenshotPath(t, "topics-390.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBrowserFollowsTheSystemDarkMode(t *testing.T) {
+	ts := bundledServer(t)
+	ctx := browsertest.New(t, 1366, 900)
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Step(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/courses/mqtt_course/hands-on-task-mqtt-application"))
+	// The page background and the code blocks both turn dark; text stays light.
+	lum, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
+		const l = el => { const m = getComputedStyle(el).backgroundColor.match(/\d+/g).map(Number); return (0.2126*m[0] + 0.7152*m[1] + 0.0722*m[2]) / 255; };
+		const fg = getComputedStyle(document.body).color.match(/\d+/g).map(Number);
+		return [l(document.body), l(document.querySelector('.prose pre')), (0.2126*fg[0] + 0.7152*fg[1] + 0.0722*fg[2]) / 255];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lum[0] > 0.2 || lum[1] > 0.2 || lum[2] < 0.7 {
+		t.Errorf("dark mode: page luminance %.2f, code %.2f, text %.2f; want dark backgrounds and light text", lum[0], lum[1], lum[2])
+	}
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(screenshotPath(t, "hands-on-dark-1366.png"), shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
