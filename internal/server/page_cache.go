@@ -1,8 +1,8 @@
 package server
 
 import (
+	"bytes"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -16,25 +16,29 @@ import (
 type pageCache struct {
 	mu      sync.RWMutex
 	catalog *content.Catalog
-	pages   map[string][]byte
+	pages   map[string]slottedPage
 }
 
-func (pc *pageCache) get(cat *content.Catalog, key string) ([]byte, bool) {
+func (pc *pageCache) get(cat *content.Catalog, key string) (slottedPage, bool) {
 	pc.mu.RLock()
 	defer pc.mu.RUnlock()
 	if pc.catalog != cat {
-		return nil, false
+		return slottedPage{}, false
 	}
 	b, ok := pc.pages[key]
 	return b, ok
 }
 
-func (pc *pageCache) put(cat *content.Catalog, key string, page []byte) {
+// maxCachedPages bounds the cache: pages rendered per learner (lab details)
+// would otherwise grow it with every learner who ever came.
+const maxCachedPages = 4096
+
+func (pc *pageCache) put(cat *content.Catalog, key string, page slottedPage) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	if pc.catalog != cat {
+	if pc.catalog != cat || len(pc.pages) >= maxCachedPages {
 		pc.catalog = cat
-		pc.pages = map[string][]byte{}
+		pc.pages = map[string]slottedPage{}
 	}
 	pc.pages[key] = page
 }
@@ -44,30 +48,66 @@ func (pc *pageCache) put(cat *content.Catalog, key string, page []byte) {
 // depend on the learner (a section's read mark) are slots in the cached page,
 // filled per request from slots (see slotMarker).
 func (s *Server) renderShared(c echo.Context, cat *content.Catalog, key, name string, slots map[string]string, data func() any) error {
-	b, ok := s.cache.get(cat, key)
+	p, ok := s.cache.get(cat, key)
 	if !ok {
-		var err error
-		if b, err = s.execute(name, data()); err != nil {
+		b, err := s.execute(name, data())
+		if err != nil {
 			return err
 		}
-		s.cache.put(cat, key, b)
+		p = splitSlots(b)
+		s.cache.put(cat, key, p)
 	}
-	return s.writePage(c, http.StatusOK, fillSlots(b, slots))
+	return s.writePage(c, http.StatusOK, p.fill(slots))
 }
 
 // slotMarker is the HTML comment a template leaves where per-learner
 // content goes; unfilled, it shows nothing.
 func slotMarker(kind, key string) string { return "<!--slot:" + kind + ":" + key + "-->" }
 
-// fillSlots replaces slot markers by their content. The cached page is never
-// modified.
+// slottedPage is a rendered page cut at its slot markers, so that filling
+// the slots for a request is one pass of copies: parts[i] comes before
+// marker i, and the last part ends the page.
+type slottedPage struct {
+	parts   [][]byte
+	markers []string
+	size    int
+}
+
+const slotOpen, slotClose = "<!--slot:", "-->"
+
+func splitSlots(page []byte) slottedPage {
+	p := slottedPage{size: len(page)}
+	rest := page
+	for {
+		i := bytes.Index(rest, []byte(slotOpen))
+		if i < 0 {
+			break
+		}
+		j := bytes.Index(rest[i:], []byte(slotClose))
+		if j < 0 {
+			break
+		}
+		end := i + j + len(slotClose)
+		p.parts = append(p.parts, rest[:i])
+		p.markers = append(p.markers, string(rest[i:end]))
+		rest = rest[end:]
+	}
+	p.parts = append(p.parts, rest)
+	return p
+}
+
+// fill returns the page with each marker replaced by its content in slots,
+// or by nothing. The cached parts are never modified.
+func (p slottedPage) fill(slots map[string]string) []byte {
+	out := make([]byte, 0, p.size+256*len(slots))
+	for i, m := range p.markers {
+		out = append(out, p.parts[i]...)
+		out = append(out, slots[m]...)
+	}
+	return append(out, p.parts[len(p.parts)-1]...)
+}
+
+// fillSlots fills a page rendered for one request.
 func fillSlots(page []byte, slots map[string]string) []byte {
-	if len(slots) == 0 {
-		return page
-	}
-	pairs := make([]string, 0, 2*len(slots))
-	for marker, html := range slots {
-		pairs = append(pairs, marker, html)
-	}
-	return []byte(strings.NewReplacer(pairs...).Replace(string(page)))
+	return splitSlots(page).fill(slots)
 }

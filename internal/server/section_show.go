@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -61,25 +62,50 @@ func (s *Server) sectionShow(c echo.Context, cat *content.Catalog, course *conte
 		}
 		return d
 	}
-	// A section that shows the learner's own connection details, or a
-	// course an instructor must hear about, is rendered for this request;
-	// every other section page is the same for everyone and cached.
-	stale := cat.Stale[course.ID]
-	if sec.HasPlaceholders || (len(stale) > 0 && s.seesAuthoringErrors(c)) {
+	// A course an instructor must hear about is rendered for this request.
+	// Every other section page is cached: once for everyone, or, when it
+	// shows lab details, once per set of details (per host in personal
+	// mode, per learner in a classroom).
+	key := "section\x00" + course.ID + "\x00" + sec.Slug
+	var values map[string]string
+	if sec.HasPlaceholders {
+		values = s.labValues(c, learner)
+		key += "\x00" + valuesKey(values)
+	}
+	withValues := func() sectionPage {
 		d := data()
-		if sec.HasPlaceholders {
-			d.HTML = sec.HTMLFor(s.labValues(c, learner))
+		if values != nil {
+			d.HTML = sec.HTMLFor(values)
 		}
-		if s.seesAuthoringErrors(c) {
-			d.Stale = stale
-		}
+		return d
+	}
+	if stale := cat.Stale[course.ID]; len(stale) > 0 && s.seesAuthoringErrors(c) {
+		d := withValues()
+		d.Stale = stale
 		b, err := s.execute("section", d)
 		if err != nil {
 			return err
 		}
 		return s.writePage(c, http.StatusOK, fillSlots(b, slots))
 	}
-	return s.renderShared(c, cat, "section\x00"+course.ID+"\x00"+sec.Slug, "section", slots, func() any { return data() })
+	return s.renderShared(c, cat, key, "section", slots, func() any { return withValues() })
+}
+
+// valuesKey is a cache key for a set of placeholder values.
+func valuesKey(values map[string]string) string {
+	names := make([]string, 0, len(values))
+	for k := range values {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, k := range names {
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(values[k])
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 // courseFileShow serves a file from the course folder. The course's Markdown
