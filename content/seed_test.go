@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/courselab/courselab/courses"
 )
 
 // The seed course (testdata/seed/mqtt-apis/index.md, a copy of
@@ -75,6 +77,18 @@ func BenchmarkLoadCourseTree(b *testing.B) {
 		cat := Load(fsys, Options{})
 		if len(cat.Courses) != 1 {
 			b.Fatal("seed not loaded")
+		}
+	}
+}
+
+// BenchmarkLoadBundledCourses is a cold load of the catalog `go run
+// ./cmd/courselab` serves: every bundled course parsed, highlighted,
+// sanitised and rendered.
+func BenchmarkLoadBundledCourses(b *testing.B) {
+	for b.Loop() {
+		cat := Load(courses.FS, Options{})
+		if len(cat.Courses) < 2 || len(cat.Problems) > 0 {
+			b.Fatalf("bundled courses: %d loaded, problems %v", len(cat.Courses), cat.Problems)
 		}
 	}
 }

@@ -66,6 +66,12 @@ func (s *Server) touchLab(cat *content.Catalog, course *content.Course, learner 
 	if _, ok := byCourse[course.ID]; !ok {
 		return
 	}
+	// Reading is the hot path: an existing sandbox is only marked active
+	// (applying the set-up again would re-validate every device).
+	if sb := s.labs.Lookup(learner); sb != nil {
+		sb.Touch()
+		return
+	}
 	sb, err := s.labs.Sandbox(learner, all)
 	if err != nil {
 		s.log.Warn("lab sandbox", "learner", learner, "err", err)

@@ -2,7 +2,9 @@ package server
 
 import (
 	"bytes"
+	"io"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -57,7 +59,37 @@ func (s *Server) renderShared(c echo.Context, cat *content.Catalog, key, name st
 		p = splitSlots(b)
 		s.cache.put(cat, key, p)
 	}
-	return s.writePage(c, http.StatusOK, p.fill(slots))
+	return s.streamPage(c, p, slots)
+}
+
+// streamPage sends a cached page part by part, with its slots filled, so a
+// request copies no page-sized buffer.
+func (s *Server) streamPage(c echo.Context, p slottedPage, slots map[string]string) error {
+	size := p.size
+	for _, m := range p.markers {
+		size += len(slots[m]) - len(m)
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Type", echo.MIMETextHTMLCharsetUTF8)
+	h.Set("Content-Length", strconv.Itoa(size))
+	c.Response().WriteHeader(http.StatusOK)
+	if c.Request().Method == http.MethodHead {
+		return nil
+	}
+	w := c.Response()
+	for i, m := range p.markers {
+		if _, err := w.Write(p.parts[i]); err != nil {
+			return nil // the client went away
+		}
+		if v := slots[m]; v != "" {
+			if _, err := io.WriteString(w, v); err != nil {
+				return nil
+			}
+		}
+	}
+	_, _ = w.Write(p.parts[len(p.parts)-1])
+	return nil
 }
 
 // slotMarker is the HTML comment a template leaves where per-learner
