@@ -48,14 +48,16 @@ func open(t *testing.T, d *console.Desk, o console.Options) *console.Client {
 func subscribe(t *testing.T, c *console.Client, filter string, qos byte) {
 	t.Helper()
 	if _, err := c.Subscribe(context.Background(), filter, qos); err != nil {
-		t.Fatalf("subscribe %s: %v", filter, err)
+		info := c.Info(false)
+		t.Fatalf("subscribe %s: %v (client state %s: %s)", filter, err, info.State, info.Reason)
 	}
 }
 
 func publish(t *testing.T, c *console.Client, topic, payload string, qos byte, retain bool) {
 	t.Helper()
 	if err := c.Publish(context.Background(), topic, []byte(payload), qos, retain); err != nil {
-		t.Fatalf("publish %s: %v", topic, err)
+		info := c.Info(false)
+		t.Fatalf("publish %s: %v (client state %s: %s)", topic, err, info.State, info.Reason)
 	}
 }
 
