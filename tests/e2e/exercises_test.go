@@ -22,7 +22,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -294,41 +293,7 @@ func (s *server) shellSub(t *testing.T, cmdline string) *shellSub {
 	ctx, cancel := context.WithCancel(context.Background())
 	// exec: the shell becomes stdbuf, then mosquitto_sub, so signals reach it.
 	cmd := exec.CommandContext(ctx, sh, "-c", "exec "+stdbuf+" -oL "+cmdline+" -d")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := &subscriber{lines: make(chan string, 100), stderr: &lockedBuffer{}, all: &lockedBuffer{}, done: make(chan error, 1), cancel: cancel}
-	cmd.Stderr = sub.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	subscribed := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(out)
-		once := sync.Once{}
-		for sc.Scan() {
-			l := sc.Text()
-			fmt.Fprintln(sub.all, l)
-			switch {
-			case strings.HasPrefix(l, "Subscribed (") || strings.Contains(l, "received SUBACK"):
-				once.Do(func() { close(subscribed) })
-			case strings.HasPrefix(l, "Client "):
-			default:
-				sub.lines <- l
-			}
-		}
-		sub.done <- cmd.Wait()
-		close(sub.lines)
-	}()
-	t.Cleanup(func() { sub.kill() })
-	select {
-	case <-subscribed:
-	case <-sub.done:
-		t.Fatalf("%s ended before subscribing:\n%s%s", cmdline, sub.all.String(), sub.stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s did not subscribe within 10 s:\n%s%s", cmdline, sub.all.String(), sub.stderr.String())
-	}
+	sub := startSubscriber(t, cmd, cancel, cmdline)
 	return &shellSub{subscriber: sub, cmd: cmd}
 }
 

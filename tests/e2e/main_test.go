@@ -361,6 +361,13 @@ func (s *server) startSub(t *testing.T, args ...string) *subscriber {
 	ctx, cancel := context.WithCancel(context.Background())
 	full := append([]string{"-h", "127.0.0.1", "-p", s.mqttPort(), "-d"}, args...)
 	cmd := exec.CommandContext(ctx, stdbuf, append([]string{"-oL", bin}, full...)...)
+	return startSubscriber(t, cmd, cancel, "mosquitto_sub "+strings.Join(full, " "))
+}
+
+// startSubscriber starts a mosquitto_sub command run with -d and returns once
+// its SUBACK came; its message lines arrive on the subscriber's channel.
+func startSubscriber(t *testing.T, cmd *exec.Cmd, cancel context.CancelFunc, label string) *subscriber {
+	t.Helper()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -392,9 +399,9 @@ func (s *server) startSub(t *testing.T, args ...string) *subscriber {
 	select {
 	case <-subscribed:
 	case <-sub.done:
-		t.Fatalf("mosquitto_sub %s ended before subscribing:\n%s%s", strings.Join(full, " "), sub.all.String(), sub.stderr.String())
+		t.Fatalf("%s ended before subscribing:\n%s%s", label, sub.all.String(), sub.stderr.String())
 	case <-time.After(10 * time.Second):
-		t.Fatalf("mosquitto_sub %s did not subscribe within 10 s:\n%s%s", strings.Join(full, " "), sub.all.String(), sub.stderr.String())
+		t.Fatalf("%s did not subscribe within 10 s:\n%s%s", label, sub.all.String(), sub.stderr.String())
 	}
 	return sub
 }
