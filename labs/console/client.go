@@ -341,23 +341,18 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos 
 // Disconnect sends DISCONNECT and closes the connection: the broker drops
 // the will.
 func (c *Client) Disconnect() error {
-	c.op.Lock()
-	defer c.op.Unlock()
-	sess, err := c.connected()
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.state, c.reason = StateDisconnected, "disconnected with DISCONNECT: the broker discards the will"
-	c.mu.Unlock()
-	sess.disconnect()
-	c.changed()
-	return nil
+	return c.leave(StateDisconnected, "disconnected with DISCONNECT: the broker discards the will", session.disconnect)
 }
 
 // Drop closes the connection without DISCONNECT, as a crash or a lost
 // network would: the broker publishes the will.
 func (c *Client) Drop() error {
+	return c.leave(StateDropped, "connection dropped without DISCONNECT: the broker publishes the will", session.drop)
+}
+
+// leave ends the live session with how (graceful or not), recording the
+// state first so the session's own end does not overwrite it.
+func (c *Client) leave(state, reason string, how func(session)) error {
 	c.op.Lock()
 	defer c.op.Unlock()
 	sess, err := c.connected()
@@ -365,9 +360,9 @@ func (c *Client) Drop() error {
 		return err
 	}
 	c.mu.Lock()
-	c.state, c.reason = StateDropped, "connection dropped without DISCONNECT: the broker publishes the will"
+	c.state, c.reason = state, reason
 	c.mu.Unlock()
-	sess.drop()
+	how(sess)
 	c.changed()
 	return nil
 }
