@@ -181,3 +181,30 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+func TestWritesFromAnotherSiteAreRefused(t *testing.T) {
+	ts := startServer(t, quizFixture(), false)
+	c := browser(t)
+	answer := ts.URL + "/api/courses/quizzy/quizzes/qos/answer"
+	body := url.Values{"answer": {"a2"}}
+	cases := []struct {
+		header []string
+		status int
+	}{
+		{nil, 200}, // curl and other tools
+		{[]string{"Origin", ts.URL}, 200},
+		{[]string{"Sec-Fetch-Site", "same-origin"}, 200},
+		{[]string{"Origin", "http://evil.example"}, 403},
+		{[]string{"Sec-Fetch-Site", "cross-site"}, 403},
+	}
+	for _, tc := range cases {
+		if r := do(t, c, "POST", answer, body, tc.header...); r.status != tc.status {
+			t.Errorf("POST with %v: %d, want %d (%s)", tc.header, r.status, tc.status, r.body)
+		}
+	}
+	// The simulated cloud stays open to learners' own apps on other origins.
+	r := do(t, c, "POST", ts.URL+"/api/v2/devices/ESPDEVICE/sensors/TC/value", nil, "Origin", "http://localhost:5173", "Content-Type", "application/json")
+	if r.status == http.StatusForbidden {
+		t.Errorf("cloud API refused a learner's app on another origin")
+	}
+}

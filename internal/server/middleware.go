@@ -2,6 +2,8 @@ package server
 
 import (
 	"log/slog"
+	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -54,6 +56,32 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		if !strings.HasPrefix(c.Request().URL.Path, "/api/") {
 			h.Set("Content-Security-Policy", contentSecurityPolicy)
+		}
+		return next(c)
+	}
+}
+
+// sameOriginWrites refuses a request that changes something (POST, PUT,
+// DELETE) when a browser says it comes from another site. In personal mode
+// the API needs no cookie, so without this any page open in the learner's
+// browser could press Check or answer quizzes for them. Tools such as curl
+// send neither header and pass; so does the simulated cloud under /api/v2,
+// which learners' own apps on other origins are meant to call.
+func sameOriginWrites(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions ||
+			strings.HasPrefix(r.URL.Path, "/api/v2/") {
+			return next(c)
+		}
+		if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+			return echo.NewHTTPError(http.StatusForbidden, "This request came from another site; open courselab itself and try again.")
+		}
+		if origin := r.Header.Get("Origin"); origin != "" && origin != "null" {
+			u, err := url.Parse(origin)
+			if err != nil || u.Host != r.Host {
+				return echo.NewHTTPError(http.StatusForbidden, "This request came from another site; open courselab itself and try again.")
+			}
 		}
 		return next(c)
 	}

@@ -13,6 +13,7 @@ func (s *Server) routes() {
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests())
 	e.Use(securityHeaders)
+	e.Use(sameOriginWrites)
 
 	e.GET("/healthz", s.healthShow)
 	e.GET("/static/*", s.staticShow)
