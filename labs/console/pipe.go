@@ -74,12 +74,14 @@ func (b *bufferedConn) flush() {
 	}
 }
 
-// Close sends what is queued (for at most a second), then closes.
+// Close sends what is queued, then closes. It waits as long as one write
+// may take: a DISCONNECT cut off by a busy broker would turn a graceful
+// disconnect into a dropped connection, and fire the will.
 func (b *bufferedConn) Close() error {
 	b.once.Do(func() { close(b.stop) })
 	select {
 	case <-b.done:
-	case <-time.After(time.Second):
+	case <-time.After(writeTimeout):
 	}
 	return b.Conn.Close()
 }
