@@ -148,8 +148,8 @@ func TestWillFiresOnDropAndNotOnGracefulDisconnect(t *testing.T) {
 				t.Errorf("watcher got %+v, want the dropped client's will", m)
 			}
 			time.Sleep(100 * time.Millisecond)
-			if n := len(watcher.Info(true).Messages); n != 1 {
-				t.Errorf("watcher got %d messages, want only the dropped client's will", n)
+			if got := watcher.Info(true).Messages; len(got) != 1 {
+				t.Errorf("watcher got %d messages, want only the dropped client's will: %+v", len(got), got)
 			}
 			if s := dropped.Info(false).State; s != console.StateDropped {
 				t.Errorf("dropped client state %s", s)
