@@ -68,7 +68,9 @@ func (s *Sandbox) housekeep(now time.Time) {
 		if cl.Properties.ProtocolVersion == 5 && cl.Properties.Props.SessionExpiryIntervalFlag {
 			expire = cl.Properties.Props.SessionExpiryInterval
 		}
-		if stopped+int64(expire) < unix {
+		// The same client id may have connected again since the snapshot:
+		// its new session must not lose its subscriptions to the old one's expiry.
+		if cur, ok := s.server.Clients.Get(id); stopped+int64(expire) < unix && ok && cur == cl {
 			s.server.UnsubscribeClient(cl) // mochi leaves these in the topic index; a reclaimed session should not hold them
 			cl.ClearInflights()
 			s.server.Clients.Delete(id)
