@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -621,45 +620,7 @@ func TestAllDeviceValuesDoneWhen(t *testing.T) {
 // startServerIn is startServer (personal mode) on an existing data folder.
 func startServerIn(t *testing.T, data string) *server {
 	t.Helper()
-	s := &server{logs: &lockedBuffer{}, done: make(chan error, 1)}
-	s.cmd = exec.Command(binary)
-	s.cmd.Dir = data
-	s.cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"COURSELAB_ADDR=127.0.0.1:0",
-		"COURSELAB_MQTT_ADDR=127.0.0.1:0",
-		"COURSELAB_DATA=" + data,
-		"COURSELAB_CLASSROOM=false",
-	}
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start courselab: %v", err)
-	}
-	go func() { s.done <- s.cmd.Wait() }()
-	t.Cleanup(func() { s.stop(t) })
-	deadline := time.Now().Add(15 * time.Second)
-	for s.HTTP == "" {
-		if l := servingLine.FindString(s.logs.String()); l != "" {
-			a, m := addrField.FindStringSubmatch(l), mqttField.FindStringSubmatch(l)
-			if a == nil || m == nil {
-				t.Fatalf("cannot read the addresses from the server's %q log line", l)
-			}
-			s.HTTP, s.MQTT = a[1], m[1]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("courselab did not log msg=serving within 15 s:\n%s", s.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	s.Base = "http://" + s.HTTP
-	for !s.healthy() {
-		if time.Now().After(deadline) {
-			t.Fatalf("courselab did not answer /healthz within 15 s:\n%s", s.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return s
+	return startServerOn(t, false, data)
 }
 
 // ---------------------------------------------------------------------------

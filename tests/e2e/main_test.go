@@ -132,10 +132,16 @@ var (
 // server's log mentions a panic.
 func startServer(t *testing.T, classroom bool) *server {
 	t.Helper()
+	return startServerOn(t, classroom, t.TempDir())
+}
+
+// startServerOn is startServer on a given data folder, so that a test can
+// start a second server on the first one's data, as a restart does.
+func startServerOn(t *testing.T, classroom bool, data string) *server {
+	t.Helper()
 	if binary == "" {
 		t.Skip("end-to-end tests start the real binary; skipped with -short")
 	}
-	data := t.TempDir()
 	s := &server{Classroom: classroom, logs: &lockedBuffer{}, done: make(chan error, 1)}
 	s.cmd = exec.Command(binary)
 	s.cmd.Dir = data
