@@ -23,6 +23,8 @@ type Config struct {
 	Classroom       bool          // learners join with a name; credentials everywhere
 	InstructorToken string        // protects /teach in classroom mode; generated when empty
 	IdleTimeout     time.Duration // reclaim a lab sandbox after this long without activity
+	Database        string        // postgres:// URL shared by the nodes of a cluster; empty = SQLite in Data
+	SecretFile      string        // file holding the secret shared by the nodes of a cluster; empty = one in Data
 
 	// Secret signs cookies and derives lab credentials. It is not a flag:
 	// the serve command keeps it in the data folder.
@@ -43,6 +45,8 @@ var options = []option{
 	{"classroom", "COURSELAB_CLASSROOM", "classroom mode: learners join with a name, each gets private lab credentials", "false"},
 	{"instructor-token", "COURSELAB_INSTRUCTOR_TOKEN", "token for the instructor dashboard /teach (generated and printed once when empty)", ""},
 	{"idle-timeout", "COURSELAB_IDLE_TIMEOUT", "reclaim a learner's lab sandbox after this long without activity", "30m"},
+	{"database", "COURSELAB_DATABASE", "PostgreSQL URL (postgres://user:pass@host/db) shared by the nodes of a cluster; without it SQLite in --data", ""},
+	{"secret-file", "COURSELAB_SECRET_FILE", "file with the secret every node of a cluster shares (signs cookies, derives lab passwords and tokens)", ""},
 }
 
 // Usage writes the flags, their defaults and environment variables to w.
@@ -107,6 +111,10 @@ func Parse(args []string, getenv func(string) string) (Config, error) {
 	}
 	if cfg.Data == "" {
 		return Config{}, errors.New("--data must name a folder, e.g. ./data")
+	}
+	cfg.Database, cfg.SecretFile = *vals["database"], *vals["secret-file"]
+	if d := cfg.Database; d != "" && !strings.HasPrefix(d, "postgres://") && !strings.HasPrefix(d, "postgresql://") {
+		return Config{}, errors.New("--database: want a postgres:// URL, e.g. postgres://courselab:secret@db:5432/courselab (leave it out to keep SQLite in --data)")
 	}
 	return cfg, nil
 }
