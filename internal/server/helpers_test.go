@@ -38,8 +38,16 @@ func startServer(t testing.TB, fsys fs.FS, classroom bool) *testServer {
 // one and start another on the same data, as a restart does.
 func startServerIn(t testing.TB, fsys fs.FS, classroom bool, dir string) *testServer {
 	t.Helper()
+	return startServerOn(t, fsys, classroom, dir, filepath.Join(dir, "courselab.db"))
+}
+
+// startServerOn starts a server on the database target (an SQLite path or
+// a postgres:// URL), so several can share one database as a cluster's
+// nodes do.
+func startServerOn(t testing.TB, fsys fs.FS, classroom bool, dir, target string) *testServer {
+	t.Helper()
 	cat := content.Load(fsys, content.Options{})
-	st, err := store.Open(context.Background(), filepath.Join(dir, "courselab.db"))
+	st, err := store.Open(context.Background(), target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +70,7 @@ func startServerIn(t testing.TB, fsys fs.FS, classroom bool, dir string) *testSe
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.stopListen)
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return &testServer{Server: ts, cfg: cfg, labs: l, store: st, mqtt: ln.Addr().String(),

@@ -52,6 +52,8 @@ type Server struct {
 	cookies    secret.Signer // learners' session cookies
 	instructor secret.Signer // the instructor's cookie; keyed by the token, so a new token logs everyone out
 	echo       *echo.Echo
+	node       string // this process among the nodes sharing the database
+	stopListen func() // ends the cluster listener (class_feed.go)
 }
 
 // New wires the routes. cfg.Secret must be set (it signs cookies), and in
@@ -83,6 +85,8 @@ func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Sto
 			return nil, err
 		}
 	}
+	s.node = newNodeID()
+	s.stopListen = s.listenCluster()
 	s.labSetup(courses.Catalog())
 	s.console = s.newConsoleAPI()
 	e := echo.New()
@@ -95,8 +99,12 @@ func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Sto
 }
 
 // Close ends what the server runs on learners' behalf (the lab console's
-// web MQTT clients). The labs and the store belong to the caller.
-func (s *Server) Close() { s.console.con.Close() }
+// web MQTT clients, the cluster listener). The labs and the store belong to
+// the caller.
+func (s *Server) Close() {
+	s.stopListen()
+	s.console.con.Close()
+}
 
 // Handler returns the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }

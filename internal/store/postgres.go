@@ -28,15 +28,6 @@ const migrationLock = applicationID
 // pgState is what a PostgreSQL store keeps beside its pool.
 type pgState struct {
 	config *pgx.ConnConfig // for the notification listener's own connection
-	stop   context.CancelFunc
-	done   chan struct{}
-}
-
-func (p *pgState) close() {
-	if p.stop != nil {
-		p.stop()
-		<-p.done
-	}
 }
 
 // redactURL is the URL as it may appear in logs and errors: no password.

@@ -102,9 +102,6 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the database.
 func (s *Store) Close() error {
 	var errs []error
-	if s.pg != nil {
-		s.pg.close()
-	}
 	if s.r != nil && s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
