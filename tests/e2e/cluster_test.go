@@ -13,10 +13,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -432,4 +434,82 @@ func exportCSV(t *testing.T, teacher *http.Client, base string) [][]string {
 		t.Fatal(err)
 	}
 	return rows
+}
+
+// TestLocalClusterScript runs deploy/local-cluster as an operator would try
+// it (on ports of its own), joins a learner and logs the instructor in
+// through it with the token it printed, then stops it with SIGTERM and
+// checks that it removed its temporary folder.
+func TestLocalClusterScript(t *testing.T) {
+	if binary == "" {
+		t.Skip("end-to-end tests start the real binary; skipped with -short")
+	}
+	tool(t, "haproxy", "apt-get install -y haproxy")
+	pgtest.ServerURL(t) // skips without PostgreSQL, as the other cluster tests
+	httpAddr, mqttAddr := "127.0.0.1:"+freeLoopbackPort(t), "127.0.0.1:"+freeLoopbackPort(t)
+	out := &lockedBuffer{}
+	cmd := exec.Command("bash", filepath.Join(repoRoot, "deploy", "local-cluster"),
+		"--http", httpAddr, "--mqtt", mqttAddr, "--pg-port", freeLoopbackPort(t), "--binary", binary)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			<-done
+		}
+	})
+
+	tokenLine := regexp.MustCompile(`instructor token (\S+)`)
+	logsLine := regexp.MustCompile(`logs\s+(\S+)/\*\.log`)
+	deadline := time.Now().Add(60 * time.Second)
+	for !tokenLine.MatchString(out.String()) {
+		select {
+		case err := <-done:
+			t.Fatalf("local-cluster ended: %v\n%s", err, out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("local-cluster printed no instructor token within 60 s:\n%s", out.String())
+		}
+	}
+	token := tokenLine.FindStringSubmatch(out.String())[1]
+	front := &server{HTTP: httpAddr, MQTT: mqttAddr, Base: "http://" + httpAddr, Classroom: true}
+	ada := front.join(t, "Ada")
+	if ada.Lab.MQTTURL != "mqtt://"+mqttAddr {
+		t.Errorf("the lab panel shows MQTT at %s, want HAProxy's %s", ada.Lab.MQTTURL, mqttAddr)
+	}
+	jar, _ := cookiejar.New(nil)
+	teacher := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	if resp, err := teacher.PostForm(front.Base+"/teach/login", url.Values{"token": {token}}); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	if rows := exportCSV(t, teacher, front.Base); len(rows) != 2 || rows[1][1] != "Ada" {
+		t.Errorf("the instructor's CSV through local-cluster: %v", rows)
+	}
+
+	work := logsLine.FindStringSubmatch(out.String())
+	stopped = true
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("local-cluster did not stop within 20 s of SIGTERM:\n%s", out.String())
+	}
+	if work != nil {
+		if _, err := os.Stat(work[1]); err == nil {
+			t.Errorf("local-cluster left %s behind", work[1])
+		}
+	}
+	if c, err := net.DialTimeout("tcp", httpAddr, time.Second); err == nil {
+		c.Close()
+		t.Errorf("something still listens on %s after local-cluster stopped", httpAddr)
+	}
 }
