@@ -43,7 +43,7 @@ type cluster struct {
 
 const clusterToken = "e2e-instructor"
 
-func startCluster(t *testing.T) *cluster {
+func startCluster(t testing.TB) *cluster {
 	t.Helper()
 	if binary == "" {
 		t.Skip("end-to-end tests start the real binary; skipped with -short")
@@ -113,7 +113,7 @@ func startCluster(t *testing.T) *cluster {
 }
 
 // freeLoopbackPort returns a port free on 127.0.0.1 right now.
-func freeLoopbackPort(t *testing.T) string {
+func freeLoopbackPort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

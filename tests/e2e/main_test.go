@@ -124,7 +124,7 @@ type server struct {
 }
 
 // kill9 ends the server with SIGKILL, as a crashed machine would.
-func (s *server) kill9(t *testing.T) {
+func (s *server) kill9(t testing.TB) {
 	t.Helper()
 	s.killed = true
 	_ = s.cmd.Process.Kill()
@@ -151,7 +151,7 @@ func startServer(t *testing.T, classroom bool) *server {
 // start a second server on the first one's data, as a restart does. env
 // adds or overrides COURSELAB_* variables (a cluster node's database,
 // secret file and addresses).
-func startServerOn(t *testing.T, classroom bool, data string, env ...string) *server {
+func startServerOn(t testing.TB, classroom bool, data string, env ...string) *server {
 	t.Helper()
 	if binary == "" {
 		t.Skip("end-to-end tests start the real binary; skipped with -short")
@@ -225,7 +225,7 @@ func (s *server) requireHealthy(t *testing.T) {
 }
 
 // stop ends the server with SIGTERM (a graceful stop) and checks its log.
-func (s *server) stop(t *testing.T) {
+func (s *server) stop(t testing.TB) {
 	t.Helper()
 	if s.killed {
 		return
@@ -270,7 +270,7 @@ type learner struct {
 
 // join makes a learner: in classroom mode through the join form (POST
 // /join sets the session cookie); then it reads GET /api/lab.
-func (s *server) join(t *testing.T, name string) *learner {
+func (s *server) join(t testing.TB, name string) *learner {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	l := &learner{Name: name, Web: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
