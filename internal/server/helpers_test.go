@@ -38,6 +38,13 @@ func startServer(t testing.TB, fsys fs.FS, classroom bool) *testServer {
 // one and start another on the same data, as a restart does.
 func startServerIn(t testing.TB, fsys fs.FS, classroom bool, dir string) *testServer {
 	t.Helper()
+	return startServerWith(t, fsys, classroom, dir, nil)
+}
+
+// startServerWith is startServerIn with a say in the configuration (caps,
+// trusted proxies) before the server starts.
+func startServerWith(t testing.TB, fsys fs.FS, classroom bool, dir string, configure func(*config.Config)) *testServer {
+	t.Helper()
 	cat := content.Load(fsys, content.Options{})
 	st, err := store.Open(context.Background(), filepath.Join(dir, "courselab.db"))
 	if err != nil {
@@ -51,6 +58,9 @@ func startServerIn(t testing.TB, fsys fs.FS, classroom bool, dir string) *testSe
 	}
 	cfg := config.Config{Addr: ":0", MQTTAddr: ln.Addr().String(), Data: dir, Classroom: classroom,
 		Secret: "test-secret", InstructorToken: testInstructorToken}
+	if configure != nil {
+		configure(&cfg)
+	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	l := labs.New(labs.Config{Classroom: classroom, Secret: []byte(cfg.Secret), Logger: logger})
 	if !classroom {
