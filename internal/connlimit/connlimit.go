@@ -4,6 +4,12 @@
 // server's file descriptors or crowd out its classmates. A connection over
 // a cap is refused the moment it is accepted, before anything is read from
 // it: the refusal costs one accept and one close.
+//
+// When the total is reached by many addresses together, the listener stays
+// fair rather than first-come: a newcomer from an address holding fewer
+// connections than the heaviest address takes the place of one of the
+// heaviest's connections. A learner opening their first page therefore gets
+// in even while a crowd of addresses holds every place.
 package connlimit
 
 import (
@@ -61,14 +67,14 @@ type Listener struct {
 
 	mu     sync.Mutex
 	total  int
-	byAddr map[netip.Addr]int
+	byAddr map[netip.Addr]map[*conn]struct{}
 
-	refusedTotal, refusedPerAddr atomic.Int64
+	refusedTotal, refusedPerAddr, evicted atomic.Int64
 }
 
 // Wrap returns ln with the caps of lim.
 func Wrap(ln net.Listener, lim Limits) *Listener {
-	return &Listener{Listener: ln, lim: lim, byAddr: map[netip.Addr]int{}}
+	return &Listener{Listener: ln, lim: lim, byAddr: map[netip.Addr]map[*conn]struct{}{}}
 }
 
 // Accept waits for the next connection within the caps, refusing (closing)
@@ -79,39 +85,76 @@ func (l *Listener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		addr := remoteAddr(c)
-		if reason := l.admit(addr); reason != 0 {
+		wc := &conn{Conn: c, l: l, addr: remoteAddr(c)}
+		reason, victim := l.admit(wc)
+		if reason != 0 {
 			l.refuse(c, reason)
 			continue
 		}
-		return &conn{Conn: c, l: l, addr: addr}, nil
+		if victim != nil {
+			l.evicted.Add(1)
+			_ = victim.Close()
+		}
+		return wc, nil
 	}
 }
 
-// admit takes a place for addr, or says which cap is full.
-func (l *Listener) admit(addr netip.Addr) Reason {
+// admit takes a place for c, or says which cap is full. At the total cap it
+// may take the place of a connection of the heaviest address, returned as
+// victim for the caller to close.
+func (l *Listener) admit(c *conn) (refused Reason, victim *conn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	exempt := l.lim.Exempt != nil && l.lim.Exempt(c.addr)
+	held := len(l.byAddr[c.addr])
+	if l.lim.PerAddr > 0 && !exempt && held >= l.lim.PerAddr {
+		return OverPerAddr, nil
+	}
 	if l.lim.Total > 0 && l.total >= l.lim.Total {
-		return OverTotal
+		if victim = l.heaviestBut(c.addr, held+1); victim == nil {
+			return OverTotal, nil
+		}
 	}
-	capped := l.lim.PerAddr > 0 && (l.lim.Exempt == nil || !l.lim.Exempt(addr))
-	if capped && l.byAddr[addr] >= l.lim.PerAddr {
-		return OverPerAddr
+	set := l.byAddr[c.addr]
+	if set == nil {
+		set = map[*conn]struct{}{}
+		l.byAddr[c.addr] = set
 	}
+	set[c] = struct{}{}
 	l.total++
-	l.byAddr[addr]++
-	return 0
+	return 0, victim
 }
 
-func (l *Listener) release(addr netip.Addr) {
+// heaviestBut returns a connection of the address holding the most, if
+// that address holds more than than (and is not exempt: a trusted proxy
+// speaks for many people), else nil.
+func (l *Listener) heaviestBut(addr netip.Addr, than int) *conn {
+	var heaviest map[*conn]struct{}
+	for a, set := range l.byAddr {
+		if a != addr && len(set) > than && len(set) > len(heaviest) && (l.lim.Exempt == nil || !l.lim.Exempt(a)) {
+			heaviest = set
+		}
+	}
+	for c := range heaviest {
+		if !c.evicting {
+			c.evicting = true
+			return c
+		}
+	}
+	return nil
+}
+
+func (l *Listener) release(c *conn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	set := l.byAddr[c.addr]
+	if _, ok := set[c]; !ok {
+		return
+	}
+	delete(set, c)
 	l.total--
-	if n := l.byAddr[addr] - 1; n > 0 {
-		l.byAddr[addr] = n
-	} else {
-		delete(l.byAddr, addr)
+	if len(set) == 0 {
+		delete(l.byAddr, c.addr)
 	}
 }
 
@@ -134,6 +177,7 @@ type Stats struct {
 	Addrs          int   // distinct source addresses among them
 	RefusedTotal   int64 // refused so far by the total cap
 	RefusedPerAddr int64 // refused so far by the per-address cap
+	Evicted        int64 // closed so far to make room for a lighter address
 }
 
 // Stats returns the listener's counters.
@@ -141,7 +185,7 @@ func (l *Listener) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return Stats{Open: l.total, Addrs: len(l.byAddr),
-		RefusedTotal: l.refusedTotal.Load(), RefusedPerAddr: l.refusedPerAddr.Load()}
+		RefusedTotal: l.refusedTotal.Load(), RefusedPerAddr: l.refusedPerAddr.Load(), Evicted: l.evicted.Load()}
 }
 
 // remoteAddr is c's source address without the port (IPv4-mapped IPv6
@@ -161,15 +205,13 @@ func remoteAddr(c net.Conn) netip.Addr {
 // until whoever took it closes it.
 type conn struct {
 	net.Conn
-	l      *Listener
-	addr   netip.Addr
-	closed atomic.Bool
+	l        *Listener
+	addr     netip.Addr
+	evicting bool // chosen to make room; guarded by l.mu
 }
 
 func (c *conn) Close() error {
 	err := c.Conn.Close()
-	if c.closed.CompareAndSwap(false, true) {
-		c.l.release(c.addr)
-	}
+	c.l.release(c)
 	return err
 }

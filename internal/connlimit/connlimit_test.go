@@ -89,11 +89,11 @@ func TestPerAddressCapRefusesOneMachineAndNotTheOthers(t *testing.T) {
 	}
 }
 
-func TestTotalCapRefusesEveryoneWhenFullAndFreesPlacesOnClose(t *testing.T) {
+func TestTotalCapRefusesEveryoneWhenAllHoldTheSameAndFreesPlacesOnClose(t *testing.T) {
 	ln := serve(t, connlimit.Limits{Total: 4, PerAddr: 3})
 	addr := ln.Addr().String()
 	var held []net.Conn
-	for _, src := range []string{"127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.0.4"} {
+	for _, src := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.6"} {
 		held = append(held, dialFrom(t, src, addr))
 	}
 	waitOpen(t, ln, 4)
@@ -107,6 +107,38 @@ func TestTotalCapRefusesEveryoneWhenFullAndFreesPlacesOnClose(t *testing.T) {
 	}
 	if s := ln.Stats(); s.RefusedTotal != 1 {
 		t.Fatalf("stats %+v, want 1 refused by the total cap", s)
+	}
+}
+
+// A crowd of addresses filling the total must not lock out a learner
+// opening their first connection: the heaviest address gives up a place.
+func TestAtTheTotalCapALighterAddressTakesAPlaceFromTheHeaviest(t *testing.T) {
+	ln := serve(t, connlimit.Limits{Total: 4, PerAddr: 3})
+	addr := ln.Addr().String()
+	var heavy []net.Conn
+	for range 3 {
+		heavy = append(heavy, dialFrom(t, "127.0.0.2", addr))
+	}
+	dialFrom(t, "127.0.0.3", addr)
+	waitOpen(t, ln, 4)
+	if c := dialFrom(t, "127.0.0.5", addr); refused(t, c) {
+		t.Fatal("a newcomer was refused while 127.0.0.2 held 3 of 4 places")
+	}
+	closed := 0
+	for _, c := range heavy {
+		if refused(t, c) {
+			closed++
+		}
+	}
+	if s := ln.Stats(); closed != 1 || s.Evicted != 1 || s.Open != 4 {
+		t.Fatalf("%d of the heaviest's connections closed, stats %+v; want 1 closed, 4 open", closed, s)
+	}
+	// 127.0.0.2 now holds 2, the others 1: a second newcomer still gets in,
+	// a third finds everyone even (2 vs 1+1) and is refused.
+	dialFrom(t, "127.0.0.6", addr)
+	waitOpen(t, ln, 4)
+	if c := dialFrom(t, "127.0.0.7", addr); !refused(t, c) {
+		t.Fatal("a newcomer took a place from an address holding only one more than it")
 	}
 }
 
