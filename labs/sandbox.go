@@ -70,7 +70,7 @@ func newSandbox(l *Labs, learner string, setup Setup) (*Sandbox, error) {
 		Capabilities: caps,
 		Logger:       slog.New(&brokerLog{sb: sb, next: l.log.Handler()}),
 	})
-	for _, h := range []mqtt.Hook{&allowHook{}, &limitsHook{sb: sb}, &journalHook{sb: sb}, &cloudHook{sb: sb}} {
+	for _, h := range []mqtt.Hook{&allowHook{}, &limitsHook{sb: sb}, &journalHook{sb: sb}, &cloudHook{sb: sb}, &sessionResumeHook{sb: sb}} {
 		if err := sb.server.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("sandbox %s: add hook %s: %w", learner, h.ID(), err)
 		}
