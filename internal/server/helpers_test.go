@@ -20,6 +20,7 @@ import (
 // on a free TCP port, a real SQLite file in a temporary folder.
 type testServer struct {
 	*httptest.Server
+	srv   *Server
 	cfg   config.Config
 	labs  *labs.Labs
 	store *store.Store
@@ -74,6 +75,6 @@ func startServerWith(t testing.TB, fsys fs.FS, classroom bool, dir string, confi
 	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, cfg: cfg, labs: l, store: st, mqtt: ln.Addr().String(),
+	return &testServer{Server: ts, srv: s, cfg: cfg, labs: l, store: st, mqtt: ln.Addr().String(),
 		stop: func() { ts.Close(); ln.Close(); l.Close(); closeStore() }}
 }

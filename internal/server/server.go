@@ -51,6 +51,7 @@ type Server struct {
 	setups     labSetups
 	reads      readSections
 	class      classFeed
+	streams    streamCap // live event streams per person
 	checks     *check.Engine
 	console    *consoleAPI
 	cookies    secret.Signer // learners' session cookies

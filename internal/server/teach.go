@@ -122,8 +122,14 @@ func (s *Server) teachData(c echo.Context) (teachPage, error) {
 // teachEvents streams the class table to the dashboard (Server-Sent
 // Events): a fresh table whenever a learner's progress changes, at most a
 // few times a second, and a comment every 20 s to keep proxies from closing
-// the stream.
+// the stream. The instructor keeps at most streamsPerPerson streams; a
+// newer one ends the oldest with "superseded".
 func (s *Server) teachEvents(c echo.Context) error {
+	ctx, release, err := s.streams.open(c.Request().Context(), "instructor")
+	if err != nil {
+		return err
+	}
+	defer release()
 	w := c.Response()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -152,10 +158,13 @@ func (s *Server) teachEvents(c echo.Context) error {
 		return nil
 	}
 	w.Flush()
-	ctx := c.Request().Context()
 	for {
 		select {
 		case <-ctx.Done():
+			if superseded(ctx) {
+				_ = writeSSE(w, "superseded", "{}")
+				w.Flush()
+			}
 			return nil
 		case <-keepAlive.C:
 			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
