@@ -205,9 +205,14 @@ func loadCatalog(ctx context.Context, cfg config.Config, logger *slog.Logger) (s
 	if err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("--courses %s: not a folder of courses", cfg.Courses)
 	}
-	r := content.NewReloader(os.DirFS(cfg.Courses), opts, logger)
+	// Opened so that nothing outside the folder is ever read, links included.
+	fsys, err := content.OpenDir(cfg.Courses)
+	if err != nil {
+		return nil, fmt.Errorf("--courses %s: %w", cfg.Courses, err)
+	}
+	r := content.NewReloader(fsys, opts, logger)
 	r.Start(ctx)
-	logger.Info("courses loaded", "from", cfg.Courses, "courses", len(r.Catalog().Courses), "watching", true)
+	logger.Info("courses loaded", "from", cfg.Courses, "serving", r.Catalog().Summary().String(), "watching", true)
 	return r, nil
 }
 
