@@ -61,7 +61,7 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, filepath.Join(cfg.Data, "courselab.db"))
+	st, err := store.Open(ctx, databaseTarget(cfg))
 	if err != nil {
 		return err
 	}
@@ -162,10 +162,31 @@ func refuseHTTP(c net.Conn, reason connlimit.Reason) {
 	_, _ = fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg)
 }
 
-// loadSecrets fills cfg.Secret from the data folder, and in classroom mode
-// the instructor token: from the flag, or kept in the data folder and
-// printed once, the first time.
+// databaseTarget is the --database URL, or the SQLite file in --data.
+func databaseTarget(cfg config.Config) string {
+	if cfg.Database != "" {
+		return cfg.Database
+	}
+	return filepath.Join(cfg.Data, "courselab.db")
+}
+
+// loadSecrets fills cfg.Secret from --secret-file or the data folder, and
+// in classroom mode the instructor token: from the flag; derived from the
+// shared secret when there is one, so every node of a cluster accepts it;
+// or kept in the data folder and printed once, the first time.
 func loadSecrets(cfg *config.Config, logger *slog.Logger, stdout io.Writer) error {
+	if cfg.SecretFile != "" {
+		v, err := secret.Load(cfg.SecretFile)
+		if err != nil {
+			return err
+		}
+		cfg.Secret = v
+		if cfg.Classroom && cfg.InstructorToken == "" {
+			cfg.InstructorToken = secret.Derive(v, "instructor token")
+			fmt.Fprintf(stdout, "\nInstructor token (derived from %s, the same on every node that shares it):\n\n    %s\n\n", cfg.SecretFile, cfg.InstructorToken)
+		}
+		return nil
+	}
 	v, _, err := secret.LoadOrCreate(filepath.Join(cfg.Data, "secret"), 32)
 	if err != nil {
 		return err

@@ -24,6 +24,8 @@ type Config struct {
 	Classroom       bool          // learners join with a name; credentials everywhere
 	InstructorToken string        // protects /teach in classroom mode; generated when empty
 	IdleTimeout     time.Duration // reclaim a lab sandbox after this long without activity
+	Database        string        // postgres:// URL shared by the nodes of a cluster; empty = SQLite in Data
+	SecretFile      string        // file holding the secret shared by the nodes of a cluster; empty = one in Data
 
 	MaxLearners     int            // learners a class holds; the next one is refused at the join
 	JoinsPerMinute  int            // joins allowed per source address and minute
@@ -64,6 +66,8 @@ var options = []option{
 	{"max-conns", "COURSELAB_MAX_CONNS", "connections open at once on each listener (HTTP, MQTT)", "8192"},
 	{"max-conns-per-addr", "COURSELAB_MAX_CONNS_PER_ADDR", "connections open at once from one address on each listener", "256"},
 	{"trusted-proxy", "COURSELAB_TRUSTED_PROXY", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed", ""},
+	{"database", "COURSELAB_DATABASE", "PostgreSQL URL (postgres://user:pass@host/db) shared by the nodes of a cluster; without it SQLite in --data", ""},
+	{"secret-file", "COURSELAB_SECRET_FILE", "file with the secret every node of a cluster shares (signs cookies, derives lab passwords and tokens)", ""},
 }
 
 // Usage writes the flags, their defaults and environment variables to w.
@@ -151,6 +155,10 @@ func Parse(args []string, getenv func(string) string) (Config, error) {
 	}
 	if cfg.Data == "" {
 		return Config{}, errors.New("--data must name a folder, e.g. ./data")
+	}
+	cfg.Database, cfg.SecretFile = *vals["database"], *vals["secret-file"]
+	if d := cfg.Database; d != "" && !strings.HasPrefix(d, "postgres://") && !strings.HasPrefix(d, "postgresql://") {
+		return Config{}, errors.New("--database: want a postgres:// URL, e.g. postgres://courselab:secret@db:5432/courselab (leave it out to keep SQLite in --data)")
 	}
 	return cfg, nil
 }

@@ -107,7 +107,7 @@ func TestClassroomVisitorsJoinWithANameAndGetTheirOwnLab(t *testing.T) {
 	}
 	host := strings.TrimPrefix(ts.URL, "http://")
 	_, mqttPort, _ := strings.Cut(ts.mqtt, ":")
-	if la.WSURL != "ws://"+host+"/mqtt" || la.APIBase != "http://"+host+"/api/v2" || la.MQTTURL != "mqtt://127.0.0.1:"+mqttPort {
+	if la.WSURL != "ws://"+host+"/mqtt?learner="+la.Username || la.APIBase != "http://"+host+"/api/v2" || la.MQTTURL != "mqtt://127.0.0.1:"+mqttPort {
 		t.Errorf("URLs not built from the host used: %+v", la)
 	}
 	if r := do(t, ada, "GET", ts.URL+"/courses/hello/first", nil); r.status != 200 {

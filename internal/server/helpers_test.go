@@ -42,12 +42,25 @@ func startServerIn(t testing.TB, fsys fs.FS, classroom bool, dir string) *testSe
 	return startServerWith(t, fsys, classroom, dir, nil)
 }
 
+// startServerOn starts a server on the database target (an SQLite path or
+// a postgres:// URL), so several can share one database as a cluster's
+// nodes do.
+func startServerOn(t testing.TB, fsys fs.FS, classroom bool, dir, target string) *testServer {
+	t.Helper()
+	return startServerWithTarget(t, fsys, classroom, dir, target, nil)
+}
+
 // startServerWith is startServerIn with a say in the configuration (caps,
 // trusted proxies) before the server starts.
 func startServerWith(t testing.TB, fsys fs.FS, classroom bool, dir string, configure func(*config.Config)) *testServer {
 	t.Helper()
+	return startServerWithTarget(t, fsys, classroom, dir, filepath.Join(dir, "courselab.db"), configure)
+}
+
+func startServerWithTarget(t testing.TB, fsys fs.FS, classroom bool, dir, target string, configure func(*config.Config)) *testServer {
+	t.Helper()
 	cat := content.Load(fsys, content.Options{})
-	st, err := store.Open(context.Background(), filepath.Join(dir, "courselab.db"))
+	st, err := store.Open(context.Background(), target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +86,7 @@ func startServerWith(t testing.TB, fsys fs.FS, classroom bool, dir string, confi
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.stopListen)
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return &testServer{Server: ts, srv: s, cfg: cfg, labs: l, store: st, mqtt: ln.Addr().String(),

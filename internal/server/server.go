@@ -61,6 +61,9 @@ type Server struct {
 	joins      *throttle.PerAddr // joins per source address; nil: no limit
 	joinMu     sync.Mutex        // one join at a time counts the class
 	tokenTries *throttle.PerAddr // instructor token tries per source address
+
+	node       string // this process among the nodes sharing the database
+	stopListen func() // ends the cluster listener (class_feed.go)
 }
 
 // New wires the routes. cfg.Secret must be set (it signs cookies), and in
@@ -100,6 +103,8 @@ func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Sto
 			return nil, err
 		}
 	}
+	s.node = newNodeID()
+	s.stopListen = s.listenCluster()
 	s.labSetup(courses.Catalog())
 	s.console = s.newConsoleAPI()
 	e := echo.New()
@@ -113,8 +118,12 @@ func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Sto
 }
 
 // Close ends what the server runs on learners' behalf (the lab console's
-// web MQTT clients). The labs and the store belong to the caller.
-func (s *Server) Close() { s.console.con.Close() }
+// web MQTT clients, the cluster listener). The labs and the store belong to
+// the caller.
+func (s *Server) Close() {
+	s.stopListen()
+	s.console.con.Close()
+}
 
 // Handler returns the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }

@@ -192,7 +192,7 @@ func (s *Server) teachResetLab(c echo.Context) error {
 	if _, err := s.store.Learner(c.Request().Context(), id); err != nil {
 		return notFound("There is no learner %q.", id)
 	}
-	s.labs.Reclaim(id)
+	s.resetLab(id)
 	s.log.Info("lab reset by instructor", "learner", id)
 	s.notifyClass()
 	return c.Redirect(http.StatusSeeOther, "/teach?reset="+url.QueryEscape(id))

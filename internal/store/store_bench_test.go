@@ -20,7 +20,7 @@ func BenchmarkRecordCheck(b *testing.B) {
 		open := func(b *testing.B, learners int) *Store {
 			b.Helper()
 			ctx := context.Background()
-			s, err := open(ctx, filepath.Join(b.TempDir(), "bench.db"), options{synchronous: sync})
+			s, err := openSQLite(ctx, filepath.Join(b.TempDir(), "bench.db"), options{synchronous: sync})
 			if err != nil {
 				b.Fatal(err)
 			}
