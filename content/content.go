@@ -48,6 +48,16 @@ type Catalog struct {
 	// Groups in display order. A Group with an empty Title holds the courses that
 	// are outside any category; only groups holding at least one course are listed.
 	Groups []*Group
+	// Categories lists every category, in display order (depth first), those
+	// holding only sub-categories included: each has a page of its own.
+	Categories []*Group
+	// Welcome holds the welcome texts shown at the top of the catalog: the
+	// root's _index.md, then (in a site) courses/_index.md.
+	Welcome []*Page
+	// Programs, Resources and Solutions are the other sections of a site
+	// folder (see site.go), in display order.
+	Programs             []*Program
+	Resources, Solutions []*Page
 	// Courses lists every published course, in display order (group by group).
 	Courses []*Course
 	// Problems found while loading, in the order they were found.
@@ -58,7 +68,12 @@ type Catalog struct {
 	// Load leaves it nil.
 	Stale map[string][]Problem
 
-	byID map[string]*Course
+	byID       map[string]*Course
+	byCategory map[string]*Group
+	byURL      map[string]*Page
+	// rendered are this load's renders, which a reload takes over when
+	// nothing they depend on changed.
+	rendered *renderCache
 }
 
 // Course returns the course with the given id, or nil if there is none.
@@ -71,11 +86,26 @@ func (c *Catalog) Course(id string) *Course {
 
 // Group is a category of courses as the catalog page shows it.
 type Group struct {
+	// ID is the path of slugs from the root, e.g. "edge-computing/ai"; URL is
+	// the category's own page, "/categories/"+ID. Both are empty for the root
+	// group.
+	ID, URL string
+	// Intro is the rendered body of the category's _index.md (its
+	// introduction), empty when it has none.
+	Intro template.HTML
+	// Icon is the front matter material_icon, a Material icon name.
+	Icon string
+	// Dir and File are the category's folder and its _index.md ("" if none);
+	// Files is the folder, for the images of Intro; Meta its front matter.
+	Dir, File string
+	Files     fs.FS
+	Meta      map[string]any
 	// Path holds the titles of the categories from the root, e.g.
 	// ["Edge Computing", "MQTT"]; it is empty for the root group.
 	Path []string
 	// Title, ShortTitle and Description come from the category's _index.md
-	// (title, short_title, description); Title falls back to the folder name.
+	// (title or name, short_title, description or desc); Title falls back to
+	// the folder name.
 	Title, ShortTitle, Description string
 	// Weight orders sibling categories (front matter weight; 0 means unweighted).
 	Weight int

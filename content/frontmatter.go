@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/adrg/frontmatter"
@@ -94,13 +95,59 @@ func normalize(v any) any {
 	return v
 }
 
-// metaString reads a front matter value as text (duration: 2 is a number in YAML).
-func metaString(meta map[string]any, key string) string {
-	v, ok := meta[key]
-	if !ok || v == nil {
-		return ""
+// metaString reads a front matter value as text (duration: 2 is a number in
+// YAML): the first of keys that is set, so that aliases (title, name) work.
+func metaString(meta map[string]any, keys ...string) string {
+	for _, key := range keys {
+		v, ok := meta[key]
+		if !ok || v == nil {
+			continue
+		}
+		if t, ok := v.(time.Time); ok {
+			return t.Format(time.DateOnly)
+		}
+		if s := strings.TrimSpace(fmt.Sprint(v)); s != "" {
+			return s
+		}
 	}
-	return strings.TrimSpace(fmt.Sprint(v))
+	return ""
+}
+
+// dateLayouts are the ways authors write dates in front matter.
+var dateLayouts = []string{time.DateOnly, time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04"}
+
+// parseDate reads a front matter date: a YAML or TOML timestamp, or text in
+// one of dateLayouts.
+func parseDate(v any) (time.Time, bool) {
+	switch v := v.(type) {
+	case time.Time:
+		return v, true
+	case string:
+		s := strings.TrimSpace(v)
+		for _, layout := range dateLayouts {
+			if t, err := time.Parse(layout, s); err == nil {
+				return t, true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+// spanRE is a span of time as program units write it: 0d, 2d, 1w, 3h.
+var spanRE = regexp.MustCompile(`^(\d+)\s*([dwhm]?)$`)
+
+// parseSpan reads a span such as "1d" (a bare number counts days).
+func parseSpan(s string) (time.Duration, bool) {
+	m := spanRE.FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil {
+		return 0, false
+	}
+	unit := map[string]time.Duration{"": 24 * time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour, "h": time.Hour, "m": time.Minute}[m[2]]
+	return time.Duration(n) * unit, true
 }
 
 // metaInt reads a front matter value as an integer, 0 if absent or not a number.

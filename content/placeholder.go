@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"container/list"
 	"html/template"
-	"io/fs"
 	"regexp"
 	"strings"
 	"sync"
@@ -115,13 +114,8 @@ const placeholderCacheSize = 64
 // kept, so a learner's next page costs nothing.
 type placeholderCache struct {
 	md       goldmark.Markdown
-	file     string
-	offset   int
-	body     []byte
-	courseID string
-	prefix   string
+	doc      doc
 	title    string
-	files    fs.FS
 	sections int
 
 	mu      sync.Mutex
@@ -138,10 +132,9 @@ type placeholderEntry struct {
 // markPlaceholders sets Section.HasPlaceholders on the sections whose HTML
 // depends on lab values, by rendering the course once more with other values,
 // and prepares the course's cache for HTMLFor.
-func (l *loader) markPlaceholders(c *Course, f *folder) {
+func (l *loader) markPlaceholders(c *Course, d doc) {
 	pc := &placeholderCache{
-		md: l.md, file: f.index, offset: f.lines, body: f.body, courseID: c.ID,
-		prefix: l.opts.URLPrefix, title: c.Title, files: c.Files, sections: len(c.Sections),
+		md: l.md, doc: d, title: c.Title, sections: len(c.Sections),
 		entries: map[string]*list.Element{}, lru: list.New(),
 	}
 	probe := map[string]string{}
@@ -160,8 +153,8 @@ func (l *loader) markPlaceholders(c *Course, f *folder) {
 // render renders every section of the course with values, or returns nil if
 // the result does not have the course's sections (it always should).
 func (pc *placeholderCache) render(values map[string]string) []template.HTML {
-	cc := newCourseContext(pc.file, pc.offset, pc.body, pc.courseID, pc.prefix, pc.files)
-	r := renderCourse(pc.md, cc, substitute(pc.body, values), pc.title)
+	cc := newCourseContext(pc.doc)
+	r := renderCourse(pc.md, cc, substitute(pc.doc.body, values), pc.title)
 	if len(r.sections) != pc.sections {
 		return nil
 	}

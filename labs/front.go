@@ -18,7 +18,8 @@ import (
 // connection, with the bytes already read, to that sandbox's broker through
 // EstablishConnection. Clients see a normal broker.
 type Front struct {
-	labs *Labs
+	labs   *Labs
+	logins loginGuard
 }
 
 // Transports, also the listener ids the brokers see.
@@ -66,6 +67,7 @@ var (
 	refuseBadLogin   = connectRefusal{0x04, 0x86, "wrong MQTT username or password: copy them again from your lab panel"}
 	refuseTooMany    = connectRefusal{0x03, 0x97, "your sandbox already has the most MQTT clients it allows: disconnect one first"}
 	refuseServerFull = connectRefusal{0x03, 0x89, "the lab server is full: try again in a few minutes"}
+	refuseLoginRate  = connectRefusal{0x03, 0x9F, "too many wrong MQTT passwords from your address: wait a minute, then copy the username and password again from your lab panel"}
 )
 
 // serveConn runs one connection from first byte to last. It never panics:
@@ -96,14 +98,19 @@ func (f *Front) handOver(c net.Conn, transport string, raw []byte, pk packets.Pa
 			refuse(c, pk, refuseAnonymous)
 			return
 		}
+		addr := sourceAddr(c)
 		var ok bool
 		learner, ok = f.labs.Authenticate(string(pk.Connect.Username), string(pk.Connect.Password))
 		if !ok {
-			if sb := f.labs.Lookup(string(pk.Connect.Username)); sb != nil {
-				sb.journal.Add(Event{Kind: KindRefused, ClientID: pk.Connect.ClientIdentifier,
-					Detail: map[string]any{"reason": refuseBadLogin.reason, "transport": transport}})
+			// The right password always gets in, even from a blocked
+			// address: a classroom often shares one address behind NAT.
+			why := refuseBadLogin
+			if f.logins.failed(addr, time.Now()) {
+				why = refuseLoginRate
+				f.logins.slowDown()
 			}
-			refuse(c, pk, refuseBadLogin)
+			f.refused(pk, transport, why)
+			refuse(c, pk, why)
 			return
 		}
 	}
@@ -122,10 +129,21 @@ func (f *Front) handOver(c net.Conn, transport string, raw []byte, pk packets.Pa
 			refuse(c, pk, refuseTooMany)
 			return
 		}
-		err = sb.server.EstablishConnection(transport, &replayConn{Conn: c, buf: raw})
+		err = sb.server.EstablishConnection(transport, newMeteredConn(c, sb, raw, pk))
 		sb.release()
 		f.labs.log.Debug("mqtt connection ended", "sandbox", learner, "error", err)
 		return
+	}
+}
+
+// refused tells the sandbox whose username a refused CONNECT gave, in a
+// "refused" journal line: at most one a second (see Sandbox.note), kept
+// apart from the learner's own events (see Event.noise), so that a stranger
+// knowing only a username can neither flood nor wipe that learner's journal.
+func (f *Front) refused(pk packets.Packet, transport string, why connectRefusal) {
+	if sb := f.labs.Lookup(string(pk.Connect.Username)); sb != nil {
+		sb.note("refused", Event{Kind: KindRefused, ClientID: pk.Connect.ClientIdentifier,
+			Detail: map[string]any{"reason": why.reason, "transport": transport}})
 	}
 }
 
@@ -199,20 +217,4 @@ func refuse(c net.Conn, pk packets.Packet, why connectRefusal) {
 	}
 	_ = c.SetWriteDeadline(time.Now().Add(2 * time.Second))
 	_, _ = c.Write(buf.Bytes())
-}
-
-// replayConn gives the broker the bytes the front already read, then the
-// rest of the connection.
-type replayConn struct {
-	net.Conn
-	buf []byte
-}
-
-func (c *replayConn) Read(p []byte) (int, error) {
-	if len(c.buf) > 0 {
-		n := copy(p, c.buf)
-		c.buf = c.buf[n:]
-		return n, nil
-	}
-	return c.Conn.Read(p)
 }

@@ -1,7 +1,6 @@
 package labs
 
 import (
-	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -47,12 +46,13 @@ func (s *Sandbox) busy() bool {
 	s.mu.Lock()
 	w := len(s.wills)
 	s.mu.Unlock()
-	return w > 0 || s.server.Clients.Len() > 1 // the inline client is always there
+	return w > 0 || s.server.Clients.Len() > 1 || s.notesPending() // the inline client is always there
 }
 
 // housekeep does what mochi's event loop would: expire inflight messages and
 // sessions, send due delayed wills, refresh $SYS.
 func (s *Sandbox) housekeep(now time.Time) {
+	s.flushNotes(now)
 	unix := now.Unix()
 	maxExpiry := s.server.Options.Capabilities.MaximumMessageExpiryInterval
 	for id, cl := range s.server.Clients.GetAll() {
@@ -70,11 +70,12 @@ func (s *Sandbox) housekeep(now time.Time) {
 		}
 		// The same client id may have connected again since the snapshot:
 		// its new session must not lose its subscriptions to the old one's expiry.
-		if cur, ok := s.server.Clients.Get(id); stopped+int64(expire) < unix && ok && cur == cl {
-			s.server.UnsubscribeClient(cl) // mochi leaves these in the topic index; a reclaimed session should not hold them
-			cl.ClearInflights()
-			s.server.Clients.Delete(id)
+		if stopped+int64(expire) < unix {
+			s.expireSession(id, cl)
 		}
+	}
+	if s.queue.estimate.Load() > 0 {
+		s.recountQueue() // acknowledged and expired messages leave the estimate here
 	}
 
 	var due []delayedWill
@@ -131,18 +132,9 @@ func (s *Sandbox) sysOnConnect() {
 	}
 }
 
-// heapInUse is the process heap in use, shared by all sandboxes' $SYS and
-// read at most once per SysInterval: runtime.ReadMemStats stops the world.
-func (l *Labs) heapInUse() int64 {
-	now := time.Now().UnixNano()
-	if last := l.memReadAt.Load(); now-last > int64(SysInterval) && l.memReadAt.CompareAndSwap(last, now) {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		l.memInUse.Store(int64(m.HeapInuse))
-	}
-	return l.memInUse.Load()
-}
-
+// publishSys publishes the sandbox's own figures under $SYS, never the
+// process's (mochi's $SYS/broker/system/memory would show every learner the
+// heap of the whole server, which says how busy the class is).
 func (s *Sandbox) publishSys() {
 	if s.Closed() {
 		return
@@ -171,7 +163,6 @@ func (s *Sandbox) publishSys() {
 		{"$SYS/broker/messages/inflight", i(&info.Inflight)},
 		{"$SYS/broker/retained", strconv.Itoa(s.server.Topics.Retained.Len())},
 		{"$SYS/broker/subscriptions", i(&info.Subscriptions)},
-		{"$SYS/broker/system/memory", strconv.FormatInt(s.labs.heapInUse(), 10)},
 	}
 	for _, t := range topics {
 		_ = s.server.Publish(t[0], []byte(t[1]), true, 0)

@@ -3,6 +3,8 @@ package labs
 import (
 	"context"
 	"encoding/hex"
+	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,8 +45,26 @@ type Event struct {
 // JournalSize is how many events a sandbox keeps; older ones are forgotten.
 const JournalSize = 2000
 
+// JournalBytes bounds the memory of a sandbox's journal (events as estimated
+// by eventSize): a sandbox whose events are fat (long topics, client ids,
+// payloads) keeps fewer of them, never more bytes. A typical publish or
+// delivery costs about 200 bytes, so the bound holds some 1,300 of them.
+const JournalBytes = 256 << 10
+
+// NoiseSize is how many refusals and platform REST calls a journal keeps, in
+// a ring of their own: a stranger's wrong passwords and the lab console's own
+// requests must never push the learner's evidence out.
+const NoiseSize = 64
+
 // PayloadExcerpt is how many payload bytes an Event keeps.
 const PayloadExcerpt = 256
+
+// Bounds of the other strings an Event keeps: every one of them may come
+// from a client (a 64 KiB client id or topic is valid MQTT).
+const (
+	NameExcerpt = 256 // client ids, topics, filters, usernames
+	TextExcerpt = 512 // reasons, messages and other text in Detail
+)
 
 // subscriberBuffer is the channel size of a live subscription: enough for a
 // burst while the console's SSE writer catches up.
@@ -55,8 +75,8 @@ const subscriberBuffer = 256
 // slowing the broker.
 type Journal struct {
 	mu      sync.Mutex
-	events  []Event // ring, grown lazily so an idle sandbox stays small
-	head    int     // index of the oldest event once the ring is full
+	main    ring // the learner's own events and the platform's publishes
+	noise   ring // refusals and the platform's REST calls (Event.noise)
 	seq     uint64
 	subs    map[chan Event]struct{}
 	closed  bool
@@ -64,22 +84,64 @@ type Journal struct {
 	dropped atomic.Uint64
 }
 
-func newJournal() *Journal { return &Journal{done: make(chan struct{})} }
+func newJournal() *Journal {
+	return &Journal{
+		done:  make(chan struct{}),
+		main:  ring{maxEvents: JournalSize, maxBytes: JournalBytes},
+		noise: ring{maxEvents: NoiseSize, maxBytes: NoiseSize * 1024},
+	}
+}
 
-// Add records e, filling Seq and Time (unless set), and returns it as stored.
+// ring keeps events oldest first, forgetting the oldest past either bound.
+// It grows lazily so that an idle sandbox stays small.
+type ring struct {
+	events    []Event // events[start:] are kept
+	start     int
+	bytes     int
+	maxEvents int
+	maxBytes  int
+}
+
+func (r *ring) add(e Event) {
+	r.events = append(r.events, e)
+	r.bytes += eventSize(e)
+	for len(r.events)-r.start > 1 && (len(r.events)-r.start > r.maxEvents || r.bytes > r.maxBytes) {
+		r.bytes -= eventSize(r.events[r.start])
+		r.events[r.start] = Event{} // let the forgotten strings go
+		r.start++
+	}
+	if r.start > len(r.events)/2 && r.start > 64 { // compact, so the backing array stays bounded
+		n := copy(r.events, r.events[r.start:])
+		clear(r.events[n:])
+		r.events, r.start = r.events[:n], 0
+	}
+}
+
+func (r *ring) kept() []Event { return r.events[r.start:] }
+
+// noise reports whether e goes to the small ring of its own: nothing a check
+// counts as the learner's evidence.
+func (e Event) noise() bool {
+	return e.Kind == KindRefused || e.Kind == KindREST && e.Platform
+}
+
+// Add records e, filling Seq and Time (unless set), and returns it as stored:
+// strings cut to their bounds (NameExcerpt, TextExcerpt).
 func (j *Journal) Add(e Event) Event {
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}
+	e.ClientID = clip(e.ClientID, NameExcerpt)
+	e.Topic = clip(e.Topic, NameExcerpt)
+	e.Detail = clipDetail(e.Detail)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.seq++
 	e.Seq = j.seq
-	if len(j.events) < JournalSize {
-		j.events = append(j.events, e)
+	if e.noise() {
+		j.noise.add(e)
 	} else {
-		j.events[j.head] = e
-		j.head = (j.head + 1) % JournalSize
+		j.main.add(e)
 	}
 	for ch := range j.subs {
 		select {
@@ -95,15 +157,29 @@ func (j *Journal) Add(e Event) Event {
 func (j *Journal) Since(seq uint64) []Event {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	n := len(j.events)
-	var out []Event
-	for i := 0; i < n; i++ {
-		e := j.events[(j.head+i)%n]
-		if e.Seq > seq {
-			out = append(out, e)
+	a, b := after(j.main.kept(), seq), after(j.noise.kept(), seq)
+	out := make([]Event, 0, len(a)+len(b))
+	for len(a) > 0 || len(b) > 0 {
+		if len(b) == 0 || len(a) > 0 && a[0].Seq < b[0].Seq {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
 		}
 	}
 	return out
+}
+
+// after is the tail of events (sorted by Seq) with Seq greater than seq.
+func after(events []Event, seq uint64) []Event {
+	i := sort.Search(len(events), func(i int) bool { return events[i].Seq > seq })
+	return events[i:]
+}
+
+// Bytes is the journal's estimated memory (see JournalBytes).
+func (j *Journal) Bytes() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.main.bytes + j.noise.bytes
 }
 
 // LastSeq is the Seq of the newest event (0 when empty); a console starts
@@ -175,4 +251,95 @@ func excerpt(b []byte) string {
 		return string(b)
 	}
 	return "0x" + hex.EncodeToString(b)
+}
+
+// clip cuts s to at most n bytes, on a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// clipDetail bounds the strings of a Detail, copying it only if one is too long.
+func clipDetail(d map[string]any) map[string]any {
+	long := false
+	for _, v := range d {
+		long = long || tooLong(v)
+	}
+	if !long {
+		return d
+	}
+	out := make(map[string]any, len(d))
+	for k, v := range d {
+		out[k] = clipValue(v)
+	}
+	return out
+}
+
+func longName(s string) bool { return len(s) > NameExcerpt }
+
+func tooLong(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return len(x) > TextExcerpt
+	case []string:
+		return slices.ContainsFunc(x, longName)
+	case []FilterResult:
+		return slices.ContainsFunc(x, func(f FilterResult) bool { return longName(f.Filter) })
+	}
+	return false
+}
+
+func clipValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return clip(x, TextExcerpt)
+	case []string:
+		y := make([]string, len(x))
+		for i, s := range x {
+			y[i] = clip(s, NameExcerpt)
+		}
+		return y
+	case []FilterResult:
+		y := make([]FilterResult, len(x))
+		for i, f := range x {
+			f.Filter = clip(f.Filter, NameExcerpt)
+			y[i] = f
+		}
+		return y
+	}
+	return v
+}
+
+// eventSize estimates the memory an Event holds: the struct, its strings and
+// its Detail map. It need not be exact, only close, for JournalBytes.
+func eventSize(e Event) int {
+	n := 120 + len(e.ClientID) + len(e.Topic) + len(e.Payload)
+	if e.Detail == nil {
+		return n
+	}
+	n += 300 // a small map's header and first bucket
+	for k, v := range e.Detail {
+		n += len(k)
+		switch x := v.(type) {
+		case string:
+			n += 16 + len(x)
+		case []string:
+			for _, s := range x {
+				n += 16 + len(s)
+			}
+		case []FilterResult:
+			for _, f := range x {
+				n += 24 + len(f.Filter)
+			}
+		default:
+			n += 16
+		}
+	}
+	return n
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -43,10 +42,8 @@ type Labs struct {
 	setup     Setup
 	closed    bool
 
-	stop      chan struct{}
-	done      chan struct{}
-	memInUse  atomic.Int64
-	memReadAt atomic.Int64
+	stop chan struct{}
+	done chan struct{}
 }
 
 // New returns Labs and starts its single housekeeping goroutine; Close stops it.

@@ -19,6 +19,8 @@ type Limits struct {
 	PublishBurst  int     // publishes allowed at once before the rate applies
 	Retained      int     // retained messages (including the broker's own $SYS ones)
 	Queued        int     // QoS 1/2 messages held for one client (offline sessions included)
+	Sessions      int     // MQTT sessions, connected and offline together
+	QueuedBytes   int     // bytes of QoS 1/2 messages held for all clients together
 	Subscriptions int     // subscriptions per client
 	Devices       int     // devices in the simulated cloud
 	Points        int     // sensors plus actuators per device
@@ -30,9 +32,11 @@ func DefaultLimits() Limits {
 		Clients:       16,
 		PacketSize:    64 << 10,
 		PublishRate:   100,
-		PublishBurst:  200,
+		PublishBurst:  300, // at least the Receive Maximum (256): a client filling its window is not slowed
 		Retained:      1000,
 		Queued:        1000,
+		Sessions:      32,
+		QueuedBytes:   8 << 20,
 		Subscriptions: 100,
 		Devices:       50,
 		Points:        50,
@@ -59,6 +63,12 @@ func (l Limits) withDefaults() Limits {
 	if l.Queued <= 0 {
 		l.Queued = d.Queued
 	}
+	if l.Sessions <= 0 {
+		l.Sessions = max(d.Sessions, l.Clients)
+	}
+	if l.QueuedBytes <= 0 {
+		l.QueuedBytes = d.QueuedBytes
+	}
 	if l.Subscriptions <= 0 {
 		l.Subscriptions = d.Subscriptions
 	}
@@ -84,14 +94,33 @@ func newBucket(rate float64, burst int) bucket {
 	return bucket{tokens: float64(burst), rate: rate, burst: float64(burst)}
 }
 
-func (b *bucket) allow() bool {
+// reserve takes a token even if there is none yet, and returns how long the
+// caller must wait for it to be there. Each connection reserves one PUBLISH
+// at a time, so the debt stays below the number of connections.
+func (b *bucket) reserve() time.Duration {
 	now := time.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.refill(now)
+	b.tokens--
+	if b.tokens >= 0 {
+		return 0
+	}
+	return time.Duration(-b.tokens / b.rate * float64(time.Second))
+}
+
+func (b *bucket) refill(now time.Time) {
 	if !b.last.IsZero() {
 		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
 	}
 	b.last = now
+}
+
+func (b *bucket) allow() bool {
+	now := time.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.refill(now)
 	if b.tokens < 1 {
 		return false
 	}
@@ -99,10 +128,10 @@ func (b *bucket) allow() bool {
 	return true
 }
 
-// limitsHook enforces the per-sandbox publish rate, retained cap and
-// subscription cap inside the broker, answering with MQTT reason codes.
-// (Clients per sandbox and packet size are enforced by the front and by
-// mochi's MaximumPacketSize.)
+// limitsHook enforces the per-sandbox retained cap and subscription cap
+// inside the broker, answering with MQTT reason codes. (Clients per sandbox
+// are enforced by the front, the publish rate and the packet size by
+// meteredConn and mochi's MaximumPacketSize.)
 type limitsHook struct {
 	mqtt.HookBase
 	sb *Sandbox
@@ -120,11 +149,6 @@ func (h *limitsHook) Provides(b byte) bool {
 func (h *limitsHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	if cl.Net.Inline {
 		return pk, nil // the platform's own publishes are bounded where they start
-	}
-	if !h.sb.bucket.allow() {
-		h.sb.limit("publish-rate", cl.ID, pk.TopicName,
-			fmt.Sprintf("more than %g publishes per second (burst %d): message dropped; slow your publisher down", h.sb.limits.PublishRate, h.sb.limits.PublishBurst))
-		return refusePublish(cl, pk, packets.ErrMessageRateTooHigh)
 	}
 	if pk.FixedHeader.Retain && len(pk.Payload) > 0 {
 		retained := h.sb.server.Topics.Retained

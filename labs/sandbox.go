@@ -32,6 +32,7 @@ type Sandbox struct {
 	cloud   *Cloud
 	sim     *Simulator
 	bucket  bucket
+	queue   queueBudget
 
 	lastActive atomic.Int64 // unix nanoseconds of the last client, page or API activity
 	connected  atomic.Int32 // clients handed to the broker and not yet gone
@@ -39,14 +40,9 @@ type Sandbox struct {
 	mu       sync.Mutex
 	closed   bool // no new clients; the front asks Labs for a fresh sandbox
 	tornDown bool
-	limited  map[string]*limitNote // throttles "limit" journal lines per kind
+	notes    map[string]*heldNotes // throttles "limit" and "refused" journal lines per kind
 	wills    map[string]delayedWill
 	lastSys  time.Time
-}
-
-type limitNote struct {
-	last       time.Time
-	suppressed int
 }
 
 // ErrSandboxClosed is returned by operations on a reclaimed sandbox.
@@ -61,16 +57,25 @@ func newSandbox(l *Labs, learner string, setup Setup) (*Sandbox, error) {
 	caps.MaximumClients = int64(sb.limits.Clients) + 1 // the front refuses first, with the right code; this is a backstop
 	caps.MaximumPacketSize = uint32(sb.limits.PacketSize)
 	caps.MaximumInflight = uint16(min(sb.limits.Queued, math.MaxUint16))
-	caps.MaximumClientWritesPending = 512 // each client (and the inline one) allocates a channel of this size
 	caps.MaximumSessionExpiryInterval = uint32(max(l.cfg.IdleTimeout, time.Hour) / time.Second)
 	caps.TopicAliasMaximum = 64
-	caps.ReceiveMaximum = 256
+	// A client may fill its Receive Maximum window at once without being
+	// slowed by the publish rate; one more gets mochi's DISCONNECT 0x93.
+	caps.ReceiveMaximum = uint16(min(256, sb.limits.PublishBurst))
+	caps.Compatibilities.NoInheritedPropertiesOnAck = true // [MQTT-3.4.2.2.3]: acks carry the broker's properties, not the publisher's
+	// Each client allocates a channel of MaximumClientWritesPending when it
+	// is made. The inline client, made by mqtt.New, never receives through
+	// it, so it gets a tiny one; the learner's clients, made later from the
+	// same Capabilities, get room for every retained message at once, which
+	// mochi writes to a new subscriber without waiting (and drops past this).
+	caps.MaximumClientWritesPending = 1
 	sb.server = mqtt.New(&mqtt.Options{
 		InlineClient: true, // the platform's own publishes (REST, simulator, checks)
 		Capabilities: caps,
 		Logger:       slog.New(&brokerLog{sb: sb, next: l.log.Handler()}),
 	})
-	for _, h := range []mqtt.Hook{&allowHook{}, &limitsHook{sb: sb}, &journalHook{sb: sb}, &cloudHook{sb: sb}} {
+	caps.MaximumClientWritesPending = int32(sb.limits.Retained + 256)
+	for _, h := range []mqtt.Hook{&allowHook{}, &limitsHook{sb: sb}, &budgetHook{sb: sb}, &connackHook{sb: sb}, &journalHook{sb: sb}, &cloudHook{sb: sb}, &sessionResumeHook{sb: sb}} {
 		if err := sb.server.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("sandbox %s: add hook %s: %w", learner, h.ID(), err)
 		}
@@ -153,32 +158,11 @@ func (s *Sandbox) release() {
 	s.lastActive.Store(time.Now().UnixNano())
 }
 
-// limit writes a "limit" journal line, at most one per kind per second so
-// that a flood does not wash the rest of the journal away.
+// limit writes a "limit" journal line, at most one per kind per second
+// (see note) so that a flood does not wash the rest of the journal away.
 func (s *Sandbox) limit(kind, clientID, topic, msg string) {
-	now := time.Now()
-	s.mu.Lock()
-	if s.limited == nil {
-		s.limited = map[string]*limitNote{}
-	}
-	n := s.limited[kind]
-	if n == nil {
-		n = &limitNote{}
-		s.limited[kind] = n
-	}
-	if now.Sub(n.last) < time.Second {
-		n.suppressed++
-		s.mu.Unlock()
-		return
-	}
-	suppressed := n.suppressed
-	n.last, n.suppressed = now, 0
-	s.mu.Unlock()
-	d := map[string]any{"limit": kind, "message": msg}
-	if suppressed > 0 {
-		d["repeated"] = suppressed
-	}
-	s.journal.Add(Event{Kind: KindLimit, ClientID: clientID, Topic: topic, Detail: d})
+	s.note("limit:"+kind, Event{Kind: KindLimit, ClientID: clientID, Topic: topic,
+		Detail: map[string]any{"limit": kind, "message": msg}})
 }
 
 // closeIfIdle marks the sandbox closed if no client holds it and it saw no

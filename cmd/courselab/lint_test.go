@@ -38,9 +38,13 @@ func TestLintNamesEveryProblemOfABrokenCourse(t *testing.T) {
 		{"dup/index.md:2: error:", `course id "broken" is already used`},
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != len(want)+1 {
-		t.Errorf("got %d lines, want %d problems and a summary:\n%s", len(lines), len(want), out)
+	if len(lines) != len(want)+2 {
+		t.Errorf("got %d lines, want what is served, %d problems and a summary:\n%s", len(lines), len(want), out)
 	}
+	if served := lines[0]; served != dir+": serves 1 course in 0 categories, 3 pages, 2 quizzes, 4 exercises" {
+		t.Errorf("first line = %q", served)
+	}
+	lines = lines[1:]
 	for i, w := range want {
 		if i >= len(lines) {
 			break

@@ -196,6 +196,8 @@ func TestWritesFromAnotherSiteAreRefused(t *testing.T) {
 		{[]string{"Sec-Fetch-Site", "same-origin"}, 200},
 		{[]string{"Origin", "http://evil.example"}, 403},
 		{[]string{"Sec-Fetch-Site", "cross-site"}, 403},
+		{[]string{"Sec-Fetch-Site", "same-site"}, 403},
+		{[]string{"Origin", "null"}, 403}, // a sandboxed frame of any site sends it
 	}
 	for _, tc := range cases {
 		if r := do(t, c, "POST", answer, body, tc.header...); r.status != tc.status {

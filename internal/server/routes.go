@@ -13,7 +13,8 @@ func (s *Server) routes() {
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests())
 	e.Use(securityHeaders)
-	e.Use(sameOriginWrites)
+	e.Use(sameOriginWrites())
+	e.Use(boundedBodies(BodyTimeout))
 
 	e.GET("/healthz", s.healthShow)
 	e.GET("/static/*", s.staticShow)
@@ -48,7 +49,7 @@ func (s *Server) routes() {
 
 	// MQTT over WebSocket, then the simulated IoT cloud (it authenticates
 	// with the lab token itself).
-	e.GET("/mqtt", echo.WrapHandler(s.labs.Front()))
+	e.GET("/mqtt", echo.WrapHandler(s.labs.Front()), s.mqttOrigin)
 	cloudapi.Register(e.Group("/api/v2"), s.labs, s.cloudSandbox)
 
 	e.POST("/teach/login", s.teachLogin)

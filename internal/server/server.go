@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/courselab/courselab/internal/config"
 	"github.com/courselab/courselab/internal/secret"
 	"github.com/courselab/courselab/internal/store"
+	"github.com/courselab/courselab/internal/throttle"
 	"github.com/courselab/courselab/labs"
 	"github.com/courselab/courselab/labs/check"
 )
@@ -47,11 +51,17 @@ type Server struct {
 	setups     labSetups
 	reads      readSections
 	class      classFeed
+	streams    streamCap // live event streams per person
 	checks     *check.Engine
 	console    *consoleAPI
 	cookies    secret.Signer // learners' session cookies
 	instructor secret.Signer // the instructor's cookie; keyed by the token, so a new token logs everyone out
 	echo       *echo.Echo
+
+	joins      *throttle.PerAddr // joins per source address; nil: no limit
+	joinMu     sync.Mutex        // one join at a time counts the class
+	tokenTries *throttle.PerAddr // instructor token tries per source address
+
 	node       string // this process among the nodes sharing the database
 	stopListen func() // ends the cluster listener (class_feed.go)
 }
@@ -79,6 +89,14 @@ func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Sto
 		checks:     check.New(logger),
 		cookies:    secret.NewSigner(cfg.Secret, "learner cookie"),
 		instructor: secret.NewSigner(cfg.Secret+cfg.InstructorToken, "instructor cookie"),
+		tokenTries: throttle.New(tokenTryEvery, tokenTryBurst),
+	}
+	// Zero caps (a Config built by hand, as tests do) mean no cap.
+	if s.cfg.MaxLearners <= 0 {
+		s.cfg.MaxLearners = math.MaxInt
+	}
+	if n := cfg.JoinsPerMinute; n > 0 {
+		s.joins = throttle.New(time.Minute/time.Duration(n), n)
 	}
 	if !cfg.Classroom {
 		if _, err := st.EnsureLearner(context.Background(), labs.PersonalLearner, "You"); err != nil {
@@ -93,6 +111,7 @@ func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Sto
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = clientIP(cfg.TrustedProxies)
 	s.echo = e
 	s.routes()
 	return s, nil

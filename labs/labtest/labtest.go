@@ -284,6 +284,10 @@ func (r *Raw) Read() (packets.Packet, error) {
 		err = pk.SubackDecode(body)
 	case packets.Puback:
 		err = pk.PubackDecode(body)
+	case packets.Pubrec:
+		err = pk.PubrecDecode(body)
+	case packets.Disconnect:
+		err = pk.DisconnectDecode(body)
 	}
 	return pk, err
 }

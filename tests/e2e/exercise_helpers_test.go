@@ -317,6 +317,7 @@ func (s *subscriber) expect(t *testing.T, want string) {
 type nodeApp struct {
 	lines chan string
 	all   *lockedBuffer
+	stdin io.WriteCloser
 }
 
 // runJS runs code (the course's, after prelude) under node.
@@ -341,7 +342,11 @@ func runJS(t *testing.T, prelude, code string) *nodeApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := &nodeApp{lines: make(chan string, 1000), all: &lockedBuffer{}}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := &nodeApp{lines: make(chan string, 1000), all: &lockedBuffer{}, stdin: stdin}
 	cmd.Stderr = app.all
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -362,6 +367,14 @@ func runJS(t *testing.T, prelude, code string) *nodeApp {
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	return app
+}
+
+// send writes to the program's standard input (a learner typing).
+func (a *nodeApp) send(t *testing.T, s string) {
+	t.Helper()
+	if _, err := io.WriteString(a.stdin, s); err != nil {
+		t.Fatalf("write to the program: %v\n%s", err, a.all.String())
+	}
 }
 
 // waitFor reads the program's output until a line holding want.

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +21,7 @@ import (
 
 // TestEveryExerciseIsListedWithItsSectionAndCovered: the exercise API lists
 // the courses' exercises with their stable ids and sections, and each one
-// has tests in this file.
+// has tests in this package.
 func TestEveryExerciseIsListedWithItsSectionAndCovered(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, false)
@@ -62,23 +61,16 @@ func TestEveryExerciseIsListedWithItsSectionAndCovered(t *testing.T) {
 	}
 }
 
+// Every exercise's solution, as its page gives it, is run in course order on
+// one lab by TestCoursesSolvedInOrderOnOneLab (journey_test.go). The tests
+// below try the mistakes, and other ways to solve, each on a fresh lab.
+
 // ---------------------------------------------------------------------------
 // MQTT APIs: Architecture.
 
 func TestExerciseHumanPresence(t *testing.T) {
 	t.Parallel()
 	const id = "human-presence"
-	t.Run("solved with the solution's clients A, B and C", func(t *testing.T) {
-		t.Parallel()
-		srv := startServer(t, false)
-		sol := srv.solution(t, nil, mqttCourse, secArchitecture, id)
-		a := srv.shellSub(t, line(t, sol, "mosquitto_sub", "human-presence"))
-		b := srv.shellSub(t, line(t, sol, "mosquitto_sub", "human-presence"))
-		shell(t, line(t, sol, "mosquitto_pub", "human-presence"))
-		a.expect(t, "human-presence detected")
-		b.expect(t, "human-presence detected")
-		mustPass(t, id, srv.press(t, nil, "", mqttCourse, id))
-	})
 	t.Run("mistake: publishing before anyone subscribed", func(t *testing.T) {
 		t.Parallel()
 		srv := startServer(t, false)
@@ -96,19 +88,6 @@ func TestExerciseHumanPresence(t *testing.T) {
 func TestExercisePlusWildcard(t *testing.T) {
 	t.Parallel()
 	const id = "plus-wildcard"
-	t.Run("solved with devices/+/sensors/TC/value", func(t *testing.T) {
-		t.Parallel()
-		srv := startServer(t, false)
-		sol := srv.solution(t, nil, mqttCourse, secTopics, id)
-		sub := srv.shellSub(t, line(t, sol, "mosquitto_sub", "'devices/+/sensors/TC/value'"))
-		r := srv.press(t, nil, "", mqttCourse, id)
-		mustPass(t, id, r)
-		got := []string{sub.next(t), sub.next(t)}
-		sort.Strings(got)
-		if !strings.HasPrefix(got[0], "devices/ESPDEVICE/sensors/TC/value ") || !strings.HasPrefix(got[1], "devices/GARDEN/sensors/TC/value ") {
-			t.Errorf("the subscriber printed %q, want a value of each device's TC", got)
-		}
-	})
 	t.Run("mistake: the wildcard on the sensor instead of the device", func(t *testing.T) {
 		t.Parallel()
 		srv := startServer(t, false)
@@ -124,21 +103,6 @@ func TestExercisePlusWildcard(t *testing.T) {
 func TestExerciseQoSLevels(t *testing.T) {
 	t.Parallel()
 	const id = "qos-levels"
-	t.Run("solved with the solution's two mosquitto_pub lines", func(t *testing.T) {
-		t.Parallel()
-		srv := startServer(t, false)
-		sol := srv.solution(t, nil, mqttCourse, secOther, id)
-		if out := shell(t, line(t, sol, "mosquitto_pub", "-q 1")); !strings.Contains(out, "PUBACK") {
-			t.Errorf("mosquitto_pub -d -q 1 showed no PUBACK:\n%s", out)
-		}
-		out := shell(t, line(t, sol, "mosquitto_pub", "-q 2"))
-		for _, p := range []string{"PUBREC", "PUBREL", "PUBCOMP"} {
-			if !strings.Contains(out, p) {
-				t.Errorf("mosquitto_pub -d -q 2 showed no %s:\n%s", p, out)
-			}
-		}
-		mustPass(t, id, srv.press(t, nil, "", mqttCourse, id))
-	})
 	t.Run("mistake: QoS 0, then QoS 1 where 2 is needed", func(t *testing.T) {
 		t.Parallel()
 		srv := startServer(t, false)
@@ -169,19 +133,6 @@ func TestExerciseQoSLevels(t *testing.T) {
 func TestExerciseLastWill(t *testing.T) {
 	t.Parallel()
 	const id = "last-will"
-	t.Run("solved: the device killed with kill -9", func(t *testing.T) {
-		t.Parallel()
-		srv := startServer(t, false)
-		sol := srv.solution(t, nil, mqttCourse, secOther, id)
-		watch := srv.shellSub(t, line(t, sol, "mosquitto_sub", "-t devices/ESPDEVICE/status -v"))
-		shell(t, block(t, sol, "--will-topic", "kill -9 $!")) // the background device, killed a second later
-		watch.expect(t, "devices/ESPDEVICE/status offline")
-		r := srv.press(t, nil, "", mqttCourse, id)
-		mustPass(t, id, r)
-		if !strings.Contains(r.Summary, `"esp-device"`) {
-			t.Errorf("the summary %q does not name the client esp-device", r.Summary)
-		}
-	})
 	t.Run("mistake: Ctrl+C, a graceful disconnect", func(t *testing.T) {
 		t.Parallel()
 		srv := startServer(t, false)
@@ -211,17 +162,6 @@ func TestExercisePersistentSession(t *testing.T) {
 		shell(t, line(t, sol, "mosquitto_pub", "-q 1", topic))
 		return srv.shellSub(t, subLine)
 	}
-	t.Run("solved: -c -i my-dashboard -q 1, away, back", func(t *testing.T) {
-		t.Parallel()
-		srv := startServer(t, false)
-		back := away(t, srv, func(s string) string { return s })
-		back.expect(t, topic+` {"value": 30}`)
-		r := srv.press(t, nil, "", mqttCourse, id)
-		mustPass(t, id, r)
-		if !strings.Contains(r.Summary, `"my-dashboard"`) {
-			t.Errorf("the summary %q does not name the client my-dashboard", r.Summary)
-		}
-	})
 	t.Run("solved: Check pressed while the client is away", func(t *testing.T) {
 		t.Parallel()
 		srv := startServer(t, false)
@@ -262,14 +202,6 @@ func TestExercisePersistentSession(t *testing.T) {
 func TestExerciseRetainedMessage(t *testing.T) {
 	t.Parallel()
 	const id = "retained-message"
-	t.Run("solved: mosquitto_pub -r, then a late subscriber gets it", func(t *testing.T) {
-		t.Parallel()
-		srv := startServer(t, false)
-		sol := srv.solution(t, nil, mqttCourse, secOther, id)
-		shell(t, line(t, sol, "mosquitto_pub", "-r"))
-		srv.shellSub(t, line(t, sol, "mosquitto_sub", "devices/ESPDEVICE/status")).expect(t, "devices/ESPDEVICE/status online")
-		mustPass(t, id, srv.press(t, nil, "", mqttCourse, id))
-	})
 	t.Run("mistake: published without -r", func(t *testing.T) {
 		t.Parallel()
 		srv := startServer(t, false)
@@ -298,20 +230,6 @@ func TestExerciseHandsOnSensor(t *testing.T) {
 			t.Errorf("topic %q, want %q", topic, seedTC)
 		}
 		checkCloudPayload(t, payload, "25")
-		mustPass(t, id, srv.press(t, nil, "", mqttCourse, id))
-	})
-	t.Run("solved with the course's main.js under node over WebSocket", func(t *testing.T) {
-		t.Parallel()
-		srv := startServer(t, false)
-		code := codeBlocks(t, srv.page(t, nil, mqttCourse, secHandsOn))
-		mainJS := block(t, code, `require("mqtt")`, "mqtt.connect(", "getElementById")
-		if !strings.Contains(mainJS, `mqtt.connect("ws://`+srv.HTTP+`/mqtt", {})`) {
-			t.Errorf("main.js does not connect to the learner's ws URL:\n%s", mainJS)
-		}
-		app := runJS(t, domShim, mainJS)
-		app.waitFor(t, "Connected to MQTT")
-		shell(t, line(t, code, "curl", "-X POST"))
-		app.waitFor(t, "UI val=25")
 		mustPass(t, id, srv.press(t, nil, "", mqttCourse, id))
 	})
 	t.Run("solved with index.html and main.js in a browser", func(t *testing.T) {
@@ -416,19 +334,6 @@ func TestExerciseAllDeviceValues(t *testing.T) {
 			t.Errorf("summary %q, want it to say all 3 values of ESPDEVICE arrived", r.Summary)
 		}
 	})
-	t.Run("solved with the solution's Node program", func(t *testing.T) {
-		t.Parallel()
-		srv := startServer(t, false)
-		sol := srv.solution(t, nil, mqttCourse, secExercise, id)
-		prog := block(t, sol, "mqtt.connect(", "devices/ESPDEVICE/#")
-		if !strings.Contains(prog, `mqtt.connect("mqtt://`+srv.MQTT+`", {})`) {
-			t.Errorf("the program does not connect to the learner's broker:\n%s", prog)
-		}
-		app := runJS(t, "", prog)
-		app.waitFor(t, "Listening to devices/ESPDEVICE/#")
-		mustPass(t, id, srv.press(t, nil, "", mqttCourse, id))
-		app.waitFor(t, "devices/ESPDEVICE/actuators/LED/value ")
-	})
 	t.Run("mistake: devices/ESPDEVICE/sensors/+/value", func(t *testing.T) {
 		t.Parallel()
 		srv := startServer(t, false)
@@ -444,19 +349,6 @@ func TestExerciseAllDeviceValues(t *testing.T) {
 func TestExerciseReadHistory(t *testing.T) {
 	t.Parallel()
 	const id = "read-history"
-	t.Run("solved with the solution's curl line", func(t *testing.T) {
-		t.Parallel()
-		srv := startServer(t, false)
-		sol := srv.solution(t, nil, sensorCourse, secREST, id)
-		out := shell(t, line(t, sol, "curl", "/devices/GREENHOUSE/sensors/SM/values"))
-		var history []struct {
-			Value json.Number `json:"value"`
-		}
-		if err := json.Unmarshal([]byte(out), &history); err != nil || len(history) == 0 || history[0].Value != "35" {
-			t.Errorf("the history of SM is %s (%v), want the lab's first value 35", out, err)
-		}
-		mustPass(t, id, srv.press(t, nil, "", sensorCourse, id))
-	})
 	t.Run("mistake: the sensor instead of its history", func(t *testing.T) {
 		t.Parallel()
 		srv := startServer(t, false)
@@ -472,20 +364,6 @@ func TestExercisePublishReading(t *testing.T) {
 	t.Parallel()
 	const id = "publish-reading"
 	const topic = "devices/GREENHOUSE/sensors/SM/value"
-	t.Run("solved with the solution's mosquitto lines", func(t *testing.T) {
-		t.Parallel()
-		srv := startServer(t, false)
-		sol := srv.solution(t, nil, sensorCourse, secMQTT, id)
-		sub := srv.shellSub(t, line(t, sol, "mosquitto_sub", "'devices/GREENHOUSE/sensors/+/value'"))
-		shell(t, line(t, sol, "mosquitto_pub", topic))
-		sub.expect(t, topic+` {"value": 42}`)
-		mustPass(t, id, srv.press(t, nil, "", sensorCourse, id))
-		// "Then read the history of SM again: your value is in it."
-		_, body := srv.get(t, "/api/v2/devices/GREENHOUSE/sensors/SM/values", "")
-		if !regexp.MustCompile(`"value":\s*42\b`).Match(body) {
-			t.Errorf("the history of SM after the publish is %s, want the value 42 in it", body)
-		}
-	})
 	t.Run("mistake: a bare number instead of JSON", func(t *testing.T) {
 		t.Parallel()
 		srv := startServer(t, false)

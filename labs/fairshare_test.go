@@ -1,0 +1,160 @@
+package labs_test
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eclipse/paho.golang/paho"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/courselab/courselab/labs"
+	"github.com/courselab/courselab/labs/labtest"
+)
+
+// Tests of issue 9: what one learner, or a stranger, may throw at a sandbox
+// without taking a classmate's sandbox, or the class, down.
+
+// wrongLogins makes n CONNECTs (MQTT 3.1.1, n at a time up to conc) with
+// the wrong password for username and returns the CONNACK codes seen.
+func wrongLogins(t *testing.T, addr, username, clientID string, n, conc int) map[byte]int {
+	t.Helper()
+	var mu sync.Mutex
+	codes := map[byte]int{}
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			if _, err := c.Write(labtest.Encode(t, labtest.RawConnect(4, clientID, username, "wrong", true))); err != nil {
+				return
+			}
+			_ = c.SetReadDeadline(time.Now().Add(labtest.Wait))
+			b := make([]byte, 4)
+			if _, err := c.Read(b); err == nil && b[0] == packets.Connack<<4 {
+				mu.Lock()
+				codes[b[3]]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return codes
+}
+
+func TestHugeClientIDsAndTopicsStayBoundedInTheJournal(t *testing.T) {
+	l := labtest.NewLabs(t, labs.Config{Classroom: true, Limits: labs.Limits{PublishRate: 1000, PublishBurst: 1000}})
+	addr := labtest.StartFront(t, l)
+	victim, _ := l.Sandbox("victim", labs.Setup{})
+	huge := strings.Repeat("x", 60<<10)
+	// A stranger's refused CONNECTs with 60 KB client ids, aimed at the victim.
+	wrongLogins(t, addr, "victim", huge, 10, 10)
+	// The learner's own publishes on 60 KB topics, from a 60 KB client id.
+	cr := l.Credentials("victim")
+	c := labtest.MustDial(t, addr, &paho.Connect{ClientID: huge[:30000], CleanStart: true,
+		UsernameFlag: true, Username: cr.Username, PasswordFlag: true, Password: []byte(cr.Password)})
+	c.Sub(t, "#", 0)
+	for i := 0; i < 100; i++ {
+		c.Pub(t, huge[:60000]+string(rune('a'+i%26)), "v", 0, false)
+	}
+	waitEvent(t, victim, func(e labs.Event) bool { return e.Kind == labs.KindDeliver })
+	for _, e := range victim.Journal().Since(0) {
+		if len(e.ClientID) > labs.NameExcerpt || len(e.Topic) > labs.NameExcerpt {
+			t.Fatalf("%s event keeps a client id of %d bytes and a topic of %d", e.Kind, len(e.ClientID), len(e.Topic))
+		}
+		for k, v := range e.Detail {
+			if s, ok := v.(string); ok && len(s) > labs.TextExcerpt {
+				t.Fatalf("%s event keeps %s of %d bytes", e.Kind, k, len(s))
+			}
+		}
+	}
+	if b := victim.Journal().Bytes(); b > labs.JournalBytes {
+		t.Fatalf("journal holds %d bytes, over its budget of %d", b, labs.JournalBytes)
+	}
+}
+
+func TestJournalKeepsToItsByteBudget(t *testing.T) {
+	l := labtest.NewLabs(t, labs.Config{})
+	sb, _ := l.Sandbox("j", labs.Setup{})
+	payload := strings.Repeat("p", labs.PayloadExcerpt)
+	for i := 0; i < labs.JournalSize; i++ {
+		sb.Journal().Add(labs.Event{Kind: labs.KindPublish, ClientID: strings.Repeat("c", 200), Topic: strings.Repeat("t", 200),
+			Payload: payload, Detail: map[string]any{"reason": strings.Repeat("r", 400)}})
+	}
+	all := sb.Journal().Since(0)
+	if b := sb.Journal().Bytes(); b > labs.JournalBytes || len(all) == 0 || len(all) == labs.JournalSize {
+		t.Fatalf("kept %d fat events in %d bytes; budget %d bytes", len(all), b, labs.JournalBytes)
+	}
+	if all[len(all)-1].Seq != labs.JournalSize {
+		t.Fatalf("the newest event must be kept, got seq %d", all[len(all)-1].Seq)
+	}
+}
+
+func TestWrongPasswordFloodNeitherWipesNorFloodsAClassmatesJournal(t *testing.T) {
+	l := labtest.NewLabs(t, labs.Config{Classroom: true})
+	addr := labtest.StartFront(t, l)
+	victim, _ := l.Sandbox("victim", labs.Setup{})
+	for i := 0; i < labs.JournalSize; i++ { // a full journal of the learner's own work
+		victim.Journal().Add(labs.Event{Kind: labs.KindPublish, ClientID: "mine", Topic: "devices/x"})
+	}
+	kept := len(victim.Journal().Since(0))
+	start := time.Now()
+	codes := wrongLogins(t, addr, "victim", "attacker", 150, 75)
+	took := time.Since(start)
+	if codes[0x04] == 0 || codes[0x03] == 0 {
+		t.Fatalf("CONNACK codes %v: want 0x04 (bad login) first, then 0x03 (slowed down) from the same address", codes)
+	}
+	mine, refused := 0, 0
+	for _, e := range victim.Journal().Since(0) {
+		switch {
+		case e.Kind == labs.KindPublish && e.ClientID == "mine":
+			mine++
+		case e.Kind == labs.KindRefused:
+			refused++
+		}
+	}
+	if mine != kept {
+		t.Fatalf("the learner's own events: %d of %d kept after %d wrong logins", mine, kept, codes[0x04]+codes[0x03])
+	}
+	if most := int(took/time.Second) + 2; refused == 0 || refused > most {
+		t.Fatalf("%d refused lines in %v: want between 1 and %d (one a second)", refused, took, most)
+	}
+	// The learner, from the same address (a classroom behind NAT), still gets in.
+	cr := l.Credentials("victim")
+	labtest.MustDial(t, addr, &paho.Connect{ClientID: "me", CleanStart: true,
+		UsernameFlag: true, Username: cr.Username, PasswordFlag: true, Password: []byte(cr.Password)})
+}
+
+func TestRepeatedLimitCountStaysWithItsBurst(t *testing.T) {
+	l := labtest.NewLabs(t, labs.Config{Limits: labs.Limits{Clients: 1}})
+	addr := labtest.StartFront(t, l)
+	labtest.MustDial(t, addr, &paho.Connect{ClientID: "one", CleanStart: true})
+	for i := 0; i < 10; i++ {
+		if _, _, err := labtest.Dial(t, addr, &paho.Connect{ClientID: "more", CleanStart: true}); err == nil {
+			t.Fatal("a second client got in over a limit of 1")
+		}
+	}
+	sb := l.Lookup(labs.PersonalLearner)
+	isLimit := func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Detail["limit"] == "clients" }
+	summary := waitEvent(t, sb, func(e labs.Event) bool { return isLimit(e) && e.Detail["more"] != nil })
+	if summary.Detail["more"] != 9 {
+		t.Fatalf("summary line: %+v, want 9 more", summary.Detail)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, _, err := labtest.Dial(t, addr, &paho.Connect{ClientID: "later", CleanStart: true}); err == nil {
+		t.Fatal("a second client got in over a limit of 1")
+	}
+	later := waitEvent(t, sb, func(e labs.Event) bool { return isLimit(e) && e.ClientID == "later" })
+	if later.Detail["more"] != nil || later.Detail["repeated"] != nil {
+		t.Fatalf("a later, unrelated refusal carries the burst's count: %+v", later.Detail)
+	}
+}

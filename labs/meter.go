@@ -1,0 +1,156 @@
+package labs
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// meteredConn is the connection a sandbox broker reads a client from. It
+// follows the MQTT framing of what the client sends (each packet's type and
+// remaining length, never its content) to do two things mochi does not:
+//
+//   - Back-pressure: the first byte of a PUBLISH is handed to the broker only
+//     once the sandbox's publish rate allows it. A client over the rate is
+//     simply not read meanwhile: it waits in its own TCP window instead of
+//     making the broker decode messages only to drop them, which is what let
+//     one learner's flood slow every other learner down.
+//   - Packet too large: an MQTT 5 client whose packet is over the size the
+//     CONNACK announced gets DISCONNECT 0x95 before mochi closes the
+//     connection ([MQTT-3.2.2-15] lets a server just close; saying why is kinder).
+type meteredConn struct {
+	net.Conn
+	sb       *Sandbox
+	clientID string
+	v5       bool
+
+	wmu       sync.Mutex // mochi writes whole packets; tooLarge's DISCONNECT goes between them
+	closeOnce sync.Once
+	closed    chan struct{}
+
+	pending []byte // read from Conn (or replayed from the front), not yet handed to the broker
+	buf     []byte
+	frame   framing
+}
+
+// framing is where the reader stands in the client's packet stream.
+type framing struct {
+	inLength  bool // reading the remaining length's bytes
+	remaining int  // the remaining length decoded so far
+	shift     uint
+	body      int  // bytes of the current packet's body still to hand out
+	paid      bool // the PUBLISH starting at pending[0] got its turn from the rate
+	lost      bool // malformed length: hand everything out, mochi closes the connection
+}
+
+func newMeteredConn(c net.Conn, sb *Sandbox, replay []byte, connect packets.Packet) *meteredConn {
+	return &meteredConn{Conn: c, sb: sb, clientID: connect.Connect.ClientIdentifier, v5: connect.ProtocolVersion == 5,
+		closed: make(chan struct{}), pending: replay}
+}
+
+func (c *meteredConn) Read(p []byte) (int, error) {
+	if len(c.pending) == 0 {
+		if c.buf == nil {
+			c.buf = make([]byte, 4096)
+		}
+		n, err := c.Conn.Read(c.buf)
+		if n == 0 {
+			return 0, err
+		}
+		c.pending = c.buf[:n] // an error with data comes back on the next Read
+	}
+	if c.frame.lost {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		return n, nil
+	}
+	n := 0
+	for n < len(p) && len(c.pending) > 0 {
+		f := &c.frame
+		if f.body > 0 {
+			k := copy(p[n:], c.pending[:min(f.body, len(c.pending))])
+			n, f.body, c.pending = n+k, f.body-k, c.pending[k:]
+			continue
+		}
+		b := c.pending[0]
+		switch {
+		case !f.inLength: // the first byte of a packet
+			if b>>4 == packets.Publish && !f.paid {
+				if n > 0 {
+					return n, nil // what came before goes now; this PUBLISH waits on the next Read
+				}
+				if err := c.waitTurn(); err != nil {
+					return 0, err
+				}
+				f.paid = true
+			}
+			f.inLength, f.remaining, f.shift = true, 0, 0
+		default:
+			f.remaining |= int(b&0x7f) << f.shift
+			f.shift += 7
+			if b&0x80 == 0 {
+				f.inLength, f.paid, f.body = false, false, f.remaining
+				if limit := c.sb.limits.PacketSize; f.remaining+1 > limit { // mochi's own test, which then closes
+					c.tooLarge(limit)
+				}
+			} else if f.shift > 21 {
+				f.lost = true
+			}
+		}
+		p[n] = b
+		n++
+		c.pending = c.pending[1:]
+	}
+	return n, nil
+}
+
+// waitTurn waits until the sandbox's publish rate lets one more PUBLISH in.
+func (c *meteredConn) waitTurn() error {
+	wait := c.sb.bucket.reserve()
+	if wait <= 0 {
+		return nil
+	}
+	c.sb.limit("publish-rate", c.clientID, "", fmt.Sprintf(
+		"more than %g publishes per second (burst %d): the broker now reads your publishes at that rate, so they arrive late; slow your publisher down",
+		c.sb.limits.PublishRate, c.sb.limits.PublishBurst))
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-c.closed:
+		return net.ErrClosed
+	}
+}
+
+// tooLarge tells an MQTT 5 client that its packet is over the limit.
+func (c *meteredConn) tooLarge(limit int) {
+	if !c.v5 {
+		return // MQTT 3 has no server DISCONNECT: closing is the answer
+	}
+	pk := packets.Packet{
+		FixedHeader:     packets.FixedHeader{Type: packets.Disconnect},
+		ProtocolVersion: 5,
+		ReasonCode:      packets.ErrPacketTooLarge.Code,
+		Properties:      packets.Properties{ReasonString: fmt.Sprintf("packet too large: at most %s per packet", byteSize(int64(limit)))},
+	}
+	var buf bytes.Buffer
+	if err := pk.DisconnectEncode(&buf); err == nil {
+		_, _ = c.Write(buf.Bytes())
+	}
+}
+
+func (c *meteredConn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.Conn.Write(p)
+}
+
+func (c *meteredConn) Close() error {
+	c.closeOnce.Do(func() { close(c.closed) })
+	return c.Conn.Close()
+}
