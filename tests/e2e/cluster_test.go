@@ -65,7 +65,8 @@ func startCluster(t testing.TB) *cluster {
 				"COURSELAB_MQTT_ADDR=127.0.0."+strconv.Itoa(i+2)+":"+mqttPort,
 				"COURSELAB_DATABASE="+c.database,
 				"COURSELAB_SECRET_FILE="+secretFile,
-				"COURSELAB_INSTRUCTOR_TOKEN="+clusterToken)
+				"COURSELAB_INSTRUCTOR_TOKEN="+clusterToken,
+				"COURSELAB_TRUSTED_PROXY=127.0.0.1", "COURSELAB_MAX_CONNS_PER_ADDR=8192")
 		})
 	}
 	wg.Wait()
@@ -132,8 +133,10 @@ type clusterLearner struct {
 	*learner
 	ws         bool
 	subscribed chan struct{} // a SUBACK came (MQTT.js: after each reconnection)
+	up         atomic.Bool   // MQTT.js: subscribed, and not closed since
 	dropped    atomic.Bool   // the client's connection ended
 	passes     int           // Checks that answered passed
+	jsOut      lockedBuffer  // MQTT.js: what stay.js printed, for a failure
 }
 
 const deviceTopics = "devices/ESPDEVICE/#"
@@ -150,11 +153,14 @@ func (l *clusterLearner) connect(t *testing.T, front *server) error {
 	if !l.ws {
 		return l.dialTCP(front)
 	}
+	if l.up.Load() {
+		return nil
+	}
 	select {
 	case <-l.subscribed:
 		return nil
-	case <-time.After(10 * time.Second):
-		return fmt.Errorf("MQTT.js over %s not subscribed within 10 s", l.Lab.WSURL)
+	case <-time.After(20 * time.Second):
+		return fmt.Errorf("MQTT.js over %s not subscribed within 20 s; it printed:\n%s", l.Lab.WSURL, l.jsOut.String())
 	}
 }
 
@@ -193,6 +199,7 @@ func (l *clusterLearner) startMQTTjs(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, node, filepath.Join(mqttjsDir, "stay.js"), l.Lab.WSURL, deviceTopics, l.Lab.Username, l.Lab.Password)
+	cmd.Stderr = &l.jsOut
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Error(err)
@@ -209,13 +216,16 @@ func (l *clusterLearner) startMQTTjs(t *testing.T) {
 		defer close(done)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			fmt.Fprintln(&l.jsOut, sc.Text())
 			switch line := sc.Text(); {
 			case strings.Contains(line, `"subscribed"`):
+				l.up.Store(true)
 				select {
 				case l.subscribed <- struct{}{}:
 				default:
 				}
 			case strings.Contains(line, `"close"`):
+				l.up.Store(false)
 				l.dropped.Store(true)
 			}
 		}
