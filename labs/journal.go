@@ -34,7 +34,7 @@ type Event struct {
 	Time     time.Time      `json:"time"`
 	Kind     string         `json:"kind"`
 	ClientID string         `json:"client_id,omitempty"`
-	Platform bool           `json:"platform,omitempty"` // published by courselab (REST, simulator, checks), not by a learner's client
+	Platform bool           `json:"platform,omitempty"` // courselab's own doing (its publishes, the lab console's REST reads), not the learner's
 	Topic    string         `json:"topic,omitempty"`
 	Payload  string         `json:"payload,omitempty"` // an excerpt: the first PayloadExcerpt bytes, hex if not UTF-8
 	QoS      byte           `json:"qos"`
