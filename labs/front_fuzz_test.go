@@ -79,7 +79,7 @@ func FuzzFrontFirstPacket(f *testing.F) {
 				WillFlag: true, WillTopic: "w", WillPayload: []byte("bye"), WillQos: 1}}
 		b := connectBytes(f, pk)
 		f.Add(b)
-		f.Add(append(b, 0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 'a', 0x01))       // CONNECT then a pipelined SUBSCRIBE
+		f.Add(append(b, 0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 'a', 0x01))         // CONNECT then a pipelined SUBSCRIBE
 		f.Add(append(b, 0x32, 0x06, 0x00, 0x01, 'a', 0x00, 0x01, 'x', 0xc0, 0)) // then a QoS 1 PUBLISH and a PINGREQ
 	}
 	f.Add([]byte{0x10, 0xff, 0xff, 0xff, 0x7f})
