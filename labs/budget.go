@@ -122,19 +122,19 @@ func (s *Sandbox) enforceQueueBudget() {
 		total += size[cl]
 	}
 	for total > limit && len(sessions) > 0 {
-		victim := s.oldestOffline(sessions)
+		victim, offline := s.oldestOffline(sessions), true
 		if victim == nil {
-			victim = largestConnected(sessions, size)
+			victim, offline = largestConnected(sessions, size), false
 			if size[victim] == 0 {
 				break
 			}
 			s.limit("queued-bytes-client", victim.ID, "", fmt.Sprintf(
-				"this sandbox holds at most %s of unacknowledged QoS 1/2 messages: this client was disconnected because it holds %s without acknowledging them",
+				"this sandbox holds at most %s of unacknowledged QoS 1/2 messages: this client was disconnected, and its session ended, because it holds %s without acknowledging them",
 				byteSize(limit), byteSize(size[victim])))
-			_ = s.server.DisconnectClient(victim, packets.ErrQuotaExceeded)
+			disconnectNow(victim, packets.ErrQuotaExceeded)
 		}
 		queued := victim.State.Inflight.Len()
-		if s.expireSession(victim.ID, victim) {
+		if s.expireSession(victim.ID, victim) && offline {
 			s.limit("queued-bytes", victim.ID, "", fmt.Sprintf(
 				"this sandbox holds at most %s of queued QoS 1/2 messages: the oldest offline session, %q, expired with its %d queued messages",
 				byteSize(limit), clip(victim.ID, NameExcerpt), queued))
@@ -162,6 +162,18 @@ func (s *Sandbox) enforceSessionBudget(current *mqtt.Client) {
 		}
 		sessions = remove(sessions, victim)
 	}
+}
+
+// disconnectNow ends a client's connection with an MQTT 5 DISCONNECT that
+// reaches it. mochi's DisconnectClient may leave its DISCONNECT in the
+// client's write buffer, behind queued messages, and close the connection
+// before flushing it; the front's meteredConn (which mochi holds as the
+// client's Net.Conn) writes it at once.
+func disconnectNow(cl *mqtt.Client, code packets.Code) {
+	if mc, ok := cl.Net.Conn.(*meteredConn); ok {
+		mc.disconnect(code, "")
+	}
+	cl.Stop(code)
 }
 
 // expireSession ends an offline session as its expiry would, unless the

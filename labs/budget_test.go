@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/eclipse/paho.golang/paho"
+	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/courselab/courselab/labs"
 	"github.com/courselab/courselab/labs/labtest"
@@ -126,4 +127,36 @@ func TestQueuedBytesBudgetExpiresOfflineSessionsOldestFirst(t *testing.T) {
 	if e.ClientID != "old" || !strings.Contains(fmt.Sprint(e.Detail["message"]), `"old", expired with its`) {
 		t.Fatalf("journal line %+v does not say that old expired", e)
 	}
+}
+
+func TestClientThatNeverAcknowledgesIsDisconnectedPastTheQueuedBytesBudget(t *testing.T) {
+	l := labtest.NewLabs(t, labs.Config{Limits: labs.Limits{QueuedBytes: 1 << 20}})
+	addr := labtest.StartFront(t, l)
+	r, _ := labtest.RawDial(t, addr, labtest.RawConnect(5, "hoarder", "", "", true))
+	r.Send(t, packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Subscribe, Qos: 1}, PacketID: 1,
+		Filters: packets.Subscriptions{{Filter: "big", Qos: 1}}})
+	sb := l.Lookup(labs.PersonalLearner)
+	waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindSubscribe && e.ClientID == "hoarder" })
+	payload := bytes.Repeat([]byte("x"), 60<<10)
+	for range 20 { // 1.2 MiB that the client receives and never acknowledges
+		if err := sb.Publish("big", payload, 1, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		pk, err := r.Read()
+		if err != nil {
+			t.Fatalf("no DISCONNECT 0x97: %v", err)
+		}
+		if pk.FixedHeader.Type == packets.Disconnect {
+			if pk.ReasonCode != packets.ErrQuotaExceeded.Code {
+				t.Fatalf("DISCONNECT %#x, want 0x97 (quota exceeded)", pk.ReasonCode)
+			}
+			break
+		}
+	}
+	if q := sb.QueuedBytes(); q > 1<<20 {
+		t.Fatalf("%d bytes still queued", q)
+	}
+	waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Detail["limit"] == "queued-bytes-client" })
 }
