@@ -95,6 +95,13 @@ func TestExercisePlusWildcard(t *testing.T) {
 		mustFailWith(t, id, srv.press(t, nil, "", mqttCourse, id),
 			"devices/ESPDEVICE/sensors/+/value", "did not receive devices/GARDEN/sensors/TC/value", `"GARDEN"`)
 	})
+	t.Run("broader tool: devices/# receives them without the +", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, false)
+		srv.startSub(t, "-t", "devices/#", "-v")
+		mustFailWith(t, id, srv.press(t, nil, "", mqttCourse, id),
+			"devices/# also receives them", "this exercise is about +", "devices/+/sensors/TC/value")
+	})
 }
 
 // ---------------------------------------------------------------------------
@@ -146,6 +153,27 @@ func TestExerciseLastWill(t *testing.T) {
 		}
 		mustFailWith(t, id, r, `"esp-device"`, "gracefully", "DISCONNECT", "discarded its will", "kill the process")
 		watch.quiet(t, 200*time.Millisecond)
+	})
+	t.Run("mistake: nobody watching the status", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, false)
+		sol := srv.solution(t, nil, mqttCourse, secOther, id)
+		shell(t, block(t, sol, "--will-topic", "kill -9 $!"))
+		r := srv.pressUntil(t, mqttCourse, id, func(r checkResult) bool { return strings.Contains(r.Summary, "sent the last will") })
+		mustFailWith(t, id, r, `"esp-device"`, "no other client of yours was subscribed", "devices/ESPDEVICE/status")
+	})
+	t.Run("mistake: solved, then the device says goodbye (Ctrl+C)", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, false)
+		sol := srv.solution(t, nil, mqttCourse, secOther, id)
+		watch := srv.shellSub(t, line(t, sol, "mosquitto_sub", "-t devices/ESPDEVICE/status -v"))
+		shell(t, block(t, sol, "--will-topic", "kill -9 $!"))
+		watch.expect(t, "devices/ESPDEVICE/status offline")
+		mustPass(t, id, srv.press(t, nil, "", mqttCourse, id))
+		device := strings.TrimSuffix(line(t, sol, "mosquitto_sub", "--will-topic"), " &")
+		srv.shellSub(t, device).interrupt(t)
+		r := srv.pressUntil(t, mqttCourse, id, func(r checkResult) bool { return strings.Contains(r.Summary, "gracefully") })
+		mustFailWith(t, id, r, `"esp-device"`, "gracefully", "discarded its will")
 	})
 }
 
@@ -254,7 +282,7 @@ func TestExerciseHandsOnSensor(t *testing.T) {
 		}
 		sub.next(t)
 		r := srv.press(t, nil, "", mqttCourse, id)
-		mustFailWith(t, id, r, "not called the REST API", "POST /api/v2/devices/ESPDEVICE/sensors/TC/value", "curl")
+		mustFailWith(t, id, r, "not called the REST API", "published on "+seedTC+" over MQTT instead", "POST /api/v2/devices/ESPDEVICE/sensors/TC/value", "curl")
 		if ok, msg := detail(t, r, "delivered"); ok || !strings.Contains(msg, "REST API") {
 			t.Errorf("delivered after an MQTT publish: passed=%v %q, want a failure asking for the REST API", ok, msg)
 		}
