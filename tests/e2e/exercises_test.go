@@ -77,6 +77,7 @@ func TestExerciseHumanPresence(t *testing.T) {
 		if out, err := srv.mosquitto(t, "mosquitto_pub", "-t", "human-presence", "-m", "detected"); err != nil {
 			t.Fatalf("mosquitto_pub: %v\n%s", err, out)
 		}
+		srv.awaitPublish(t, "human-presence", "detected", 0)
 		srv.startSub(t, "-t", "human-presence", "-v")
 		mustFailWith(t, id, srv.press(t, nil, "", mqttCourse, id), "human-presence", "no client of yours was subscribed", "send the value again")
 	})
@@ -121,6 +122,10 @@ func TestExerciseQoSLevels(t *testing.T) {
 		// Forgetting -q: both with QoS 0.
 		pub("-t", "devices/ESPDEVICE/sensors/TC/value", "-m", `{"value": 22.5}`)
 		pub("-t", "devices/ESPDEVICE/actuators/LED/value", "-m", `{"value": true}`)
+		// mosquitto_pub sends a QoS 0 PUBLISH and exits: Check comes once
+		// the broker has routed it, as it would for a learner.
+		srv.awaitPublish(t, "devices/ESPDEVICE/sensors/TC/value", `{"value": 22.5}`, 0)
+		srv.awaitPublish(t, "devices/ESPDEVICE/actuators/LED/value", `{"value": true}`, 0)
 		r := srv.press(t, nil, "", mqttCourse, id)
 		mustFailWith(t, id, r, "devices/ESPDEVICE/sensors/TC/value", "QoS 0", "-q 1")
 		if ok, msg := detail(t, r, "qos2"); ok || !strings.Contains(msg, "QoS 0") || !strings.Contains(msg, "-q 2") {
@@ -129,6 +134,8 @@ func TestExerciseQoSLevels(t *testing.T) {
 		// -q 1 for both: the temperature is right, the LED command is not.
 		pub("-q", "1", "-t", "devices/ESPDEVICE/sensors/TC/value", "-m", `{"value": 22.5}`)
 		pub("-q", "1", "-t", "devices/ESPDEVICE/actuators/LED/value", "-m", `{"value": true}`)
+		srv.awaitPublish(t, "devices/ESPDEVICE/sensors/TC/value", `{"value": 22.5}`, 1)
+		srv.awaitPublish(t, "devices/ESPDEVICE/actuators/LED/value", `{"value": true}`, 1)
 		r = srv.press(t, nil, "", mqttCourse, id)
 		mustFailWith(t, id, r, "devices/ESPDEVICE/actuators/LED/value", "QoS 1", "-q 2", "PUBCOMP")
 		if ok, _ := detail(t, r, "published"); !ok {
@@ -188,6 +195,7 @@ func TestExercisePersistentSession(t *testing.T) {
 		subLine := edit(line(t, sol, "mosquitto_sub", "-i my-dashboard"))
 		srv.shellSub(t, subLine).interrupt(t)
 		shell(t, line(t, sol, "mosquitto_pub", "-q 1", topic))
+		srv.awaitPublish(t, topic, `{"value": 30}`, 1) // queued before the client comes back
 		return srv.shellSub(t, subLine)
 	}
 	t.Run("solved: Check pressed while the client is away", func(t *testing.T) {
@@ -198,7 +206,10 @@ func TestExercisePersistentSession(t *testing.T) {
 		srv.shellSub(t, subLine).interrupt(t)
 		res := make(chan checkResult, 1)
 		go func() { res <- srv.press(t, nil, "", mqttCourse, id) }()
-		time.Sleep(500 * time.Millisecond) // the learner goes back to the terminal
+		// The learner goes back to the terminal once Check has published.
+		srv.awaitJournal(t, "Check's publish on "+topic, func(e journalEvent) bool {
+			return e.Kind == "publish" && e.Topic == topic && e.Source == "platform" && e.QoS == 1
+		})
 		back := srv.shellSub(t, subLine)
 		if l := back.next(t); !strings.HasPrefix(l, topic+" ") {
 			t.Errorf("the client came back to %q, want the value Check published on %s", l, topic)
@@ -236,6 +247,7 @@ func TestExerciseRetainedMessage(t *testing.T) {
 		if out, err := srv.mosquitto(t, "mosquitto_pub", "-t", "devices/ESPDEVICE/status", "-m", "online"); err != nil {
 			t.Fatalf("mosquitto_pub: %v\n%s", err, out)
 		}
+		srv.awaitPublish(t, "devices/ESPDEVICE/status", "online", 0)
 		srv.startSub(t, "-t", "devices/ESPDEVICE/status", "-v").quiet(t, 200*time.Millisecond)
 		mustFailWith(t, id, srv.press(t, nil, "", mqttCourse, id), "devices/ESPDEVICE/status", "without the retain flag", "-r")
 	})
@@ -399,6 +411,7 @@ func TestExercisePublishReading(t *testing.T) {
 		if out, err := srv.mosquitto(t, "mosquitto_pub", "-t", topic, "-m", "42"); err != nil {
 			t.Fatalf("mosquitto_pub: %v\n%s", err, out)
 		}
+		srv.awaitPublish(t, topic, "42", 0)
 		mustFailWith(t, id, srv.press(t, nil, "", sensorCourse, id), topic, "not a JSON object", `{"value": 21.5}`)
 	})
 	t.Run("mistake: subscribed to one sensor only", func(t *testing.T) {
@@ -408,6 +421,7 @@ func TestExercisePublishReading(t *testing.T) {
 		if out, err := srv.mosquitto(t, "mosquitto_pub", "-t", topic, "-m", `{"value": 42}`); err != nil {
 			t.Fatalf("mosquitto_pub: %v\n%s", err, out)
 		}
+		srv.awaitPublish(t, topic, `{"value": 42}`, 0)
 		mustFailWith(t, id, srv.press(t, nil, "", sensorCourse, id), "does not match devices/GREENHOUSE/sensors/TC/value")
 	})
 }
