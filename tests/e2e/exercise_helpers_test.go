@@ -443,13 +443,21 @@ type journalEvent struct {
 // of sleeping.
 func (s *server) awaitJournal(t *testing.T, what string, ok func(journalEvent) bool) journalEvent {
 	t.Helper()
+	return s.awaitJournalAs(t, http.DefaultClient, what, ok)
+}
+
+// awaitJournalAs is awaitJournal for the learner whose browser is web.
+func (s *server) awaitJournalAs(t *testing.T, web *http.Client, what string, ok func(journalEvent) bool) journalEvent {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Base+"/api/lab/events", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	stream := *web
+	stream.Timeout = 0 // an event stream: the context bounds it
+	resp, err := stream.Do(req)
 	if err != nil {
 		t.Fatalf("GET /api/lab/events: %v", err)
 	}
