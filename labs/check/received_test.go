@@ -107,14 +107,14 @@ func TestReceivedWithPlusWildcardProvesThePlus(t *testing.T) {
 				c.Sub(t, f, 0)
 			}
 			start := time.Now()
-			d := lb.check(t, "received", "topics", topics, "wildcard", "+", "timeout", "3s")
+			d := lb.check(t, "received", "topics", topics, "wildcard", "+", "timeout", "10s")
 			if tc.pass {
 				wantPass(t, d, tc.words...)
 				return
 			}
 			wantFail(t, d, tc.words...)
-			if time.Since(start) > 2*time.Second {
-				t.Errorf("a check that cannot pass waited %v, up to its timeout", time.Since(start))
+			if time.Since(start) > 5*time.Second { // far below the timeout, even on a busy machine
+				t.Errorf("a check that cannot pass waited %v, towards its 10 s timeout", time.Since(start))
 			}
 		})
 	}
