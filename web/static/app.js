@@ -98,7 +98,10 @@
       });
     });
   }
-  window.courselab = { postJSON: postJSON, show: show };
+  window.courselab = window.courselab || {};
+  window.courselab.postJSON = postJSON;
+  window.courselab.show = show;
+  window.courselab.copyText = copyText;
 
   // Exercises: Check asks the server to evaluate the learner's sandbox;
   // the result shows inline, and passed exercises are marked on load.
@@ -160,15 +163,15 @@
     }, function () {});
   }
 
-  // The instructor's table follows the class live (Server-Sent Events).
+  // The instructor's table follows the class live (Server-Sent Events,
+  // one stream shared by the dashboard's tabs: see stream.js).
   function liveClassTable() {
     var box = document.querySelector("[data-events]");
-    if (!box || !window.EventSource) return;
+    if (!box || !window.EventSource || !window.courselab.openStream) return;
     var badge = document.querySelector("[data-live]");
-    var es = new EventSource(box.getAttribute("data-events"));
-    es.addEventListener("open", function () { if (badge) badge.hidden = false; });
-    es.addEventListener("error", function () { if (badge) badge.hidden = true; });
-    es.addEventListener("table", function (ev) { box.innerHTML = ev.data; });
+    window.courselab.openStream(box.getAttribute("data-events"), { events: ["table"], resets: { table: ["table"] } },
+      function (type, data) { box.innerHTML = data; },
+      function (st) { if (badge) badge.hidden = !st.live; });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
