@@ -10,6 +10,8 @@
       // so it stays put when a long line scrolls sideways.
       var box = pre.parentElement && pre.parentElement.classList.contains("code") ? pre.parentElement : pre;
       if (box.querySelector(".copy")) return;
+      // A block that scrolls sideways must scroll from the keyboard too.
+      pre.tabIndex = 0;
       var btn = document.createElement("button");
       btn.type = "button";
       btn.className = "copy";
