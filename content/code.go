@@ -128,7 +128,24 @@ var codeCSS = sync.OnceValue(func() []byte {
 	b.WriteString("/* Code highlighting: chroma " + lightStyle + " and " + darkStyle + " styles. */\n")
 	_ = f.WriteCSS(&b, styles.Get(lightStyle))
 	b.WriteString("@media (prefers-color-scheme: dark) {\n")
-	_ = f.WriteCSS(&b, styles.Get(darkStyle))
+	dark := styles.Get(darkStyle)
+	writeDarkInherits(&b, styles.Get(lightStyle))
+	_ = f.WriteCSS(&b, dark)
 	b.WriteString("}\n")
 	return b.Bytes()
 })
+
+// writeDarkInherits starts the dark rules with one for every token class
+// the light style colours: the token takes the colour of the text around
+// it, unless a dark rule (written after) colours it. Without it a class the
+// dark style leaves to its parent keeps the light style's dark ink on the
+// dark background.
+func writeDarkInherits(b *bytes.Buffer, light *chroma.Style) {
+	for _, tt := range light.Types() {
+		class, ok := chroma.StandardTypes[tt]
+		if !ok || class == "" || !light.Get(tt).Colour.IsSet() {
+			continue
+		}
+		b.WriteString(".chroma ." + class + " { color: inherit }\n")
+	}
+}
