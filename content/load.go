@@ -201,7 +201,10 @@ func (l *loader) category(f *folder, parent *Group) *Group {
 		Meta:        f.meta,
 	}
 	sub.Path = append(append([]string(nil), parent.Path...), sub.Title)
-	slug := slugify(f.label)
+	slug := slugify(humanize(f.label)) // EdgeComputing → edge-computing
+	if id := metaString(f.meta, "id"); id != "" && courseIDRE.MatchString(id) {
+		slug = id
+	}
 	if slug == "" {
 		slug = "category"
 	}
