@@ -71,6 +71,10 @@ type Catalog struct {
 	byID       map[string]*Course
 	byCategory map[string]*Group
 	byURL      map[string]*Page
+	// search finds pages by their words (search.go).
+	search *searchIndex
+	// urlPrefix is Options.URLPrefix, where courses are served.
+	urlPrefix string
 	// rendered are this load's renders, which a reload takes over when
 	// nothing they depend on changed.
 	rendered *renderCache

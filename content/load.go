@@ -71,6 +71,8 @@ func loadWith(fsys fs.FS, opts Options, cache *renderCache) *Catalog {
 		c.Problems = problemsUnder(l.cat.Problems, c.Dir)
 	}
 	l.cat.rendered = l.next
+	l.cat.urlPrefix = l.opts.URLPrefix
+	l.cat.buildSearch()
 	return l.cat
 }
 

@@ -33,6 +33,7 @@ func (s *Server) routes() {
 	learner.GET("/solutions", s.libraryShow)
 	learner.GET("/solutions/*", s.sitePageShow)
 	learner.GET("/welcome/*", s.sitePageShow)
+	learner.GET("/search", s.searchShow)
 	learner.GET("/api/lab", s.labShow)
 	learner.GET("/api/progress", s.progressJSON)
 	learner.GET("/progress", s.progressShow)

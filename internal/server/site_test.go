@@ -139,3 +139,25 @@ func TestEveryFixtureQuizGradesRightAndWrong(t *testing.T) {
 		t.Errorf("%d quizzes graded, want the fixture's 4", quizzes)
 	}
 }
+
+// Search works as a plain form: every page carries the search box, and
+// GET /search?q= answers with links to the pages found and their passage.
+func TestSearchWorksWithoutJavaScriptFromEveryPage(t *testing.T) {
+	ts, _ := startSite(t)
+	for _, p := range []string{"/", "/categories/basics", "/programs/iot-bootcamp", "/resources/boards/wazidev", "/courses/micropython/quizzes"} {
+		if r := get(t, ts.URL+p); !strings.Contains(r.body, `<form class="search-box" method="get" action="/search" role="search">`) {
+			t.Errorf("%s has no search box", p)
+		}
+	}
+	r := get(t, ts.URL+"/search?q=moisture+farm")
+	if r.status != http.StatusOK || !strings.Contains(r.body, `<a href="/solutions/smart-farm">Smart farm</a>`) || !strings.Contains(r.body, "<mark>moisture</mark>") {
+		t.Errorf("search page: %d\n%s", r.status, r.body)
+	}
+	r = get(t, ts.URL+"/search?q=%3Cscript%3Ezebra(1)%3C/script%3E")
+	if strings.Contains(r.body, "<script>zebra") || !strings.Contains(r.body, "Nothing found") {
+		t.Errorf("a hostile query:\n%s", r.body)
+	}
+	if r := get(t, ts.URL+"/search?q="+strings.Repeat("sensor+", 2000)); r.status != http.StatusOK {
+		t.Errorf("a long query: %d", r.status)
+	}
+}
