@@ -78,6 +78,9 @@ type Catalog struct {
 	// rendered are this load's renders, which a reload takes over when
 	// nothing they depend on changed.
 	rendered *renderCache
+	// freshRenders counts the documents this load rendered rather than took
+	// over from the previous load.
+	freshRenders int
 }
 
 // Course returns the course with the given id, or nil if there is none.

@@ -71,6 +71,7 @@ func loadWith(fsys fs.FS, opts Options, cache *renderCache) *Catalog {
 		c.Problems = problemsUnder(l.cat.Problems, c.Dir)
 	}
 	l.cat.rendered = l.next
+	l.cat.freshRenders = l.fresh
 	l.cat.urlPrefix = l.opts.URLPrefix
 	l.cat.buildSearch()
 	return l.cat
@@ -100,6 +101,7 @@ type loader struct {
 	ids   map[string]string
 	cache *renderCache // the previous load's renders, or nil
 	next  *renderCache // this load's renders, for the next
+	fresh int          // documents rendered by this load (not taken over)
 	// siteHash is siteKey's value once computed.
 	siteHash uint64
 }
@@ -394,13 +396,16 @@ func (l *loader) loadCourse(f *folder, id, base string) *Course {
 		l.problem(Warning, f.index, 1, "has no title; add title: … to its front matter (%q is shown meanwhile)", c.Title)
 	}
 	d := doc{file: f.index, lines: f.lines, body: f.body, courseID: id, base: base, dir: f.dir, files: files, site: l.site}
+	fresh := l.fresh
 	r, problems, uses := l.render(d, c.Title, func(cc *courseContext) bool { return scanPlaceholders(cc, f.body) })
 	c.Sections, c.Quizzes, c.Exercises = r.sections, r.quizzes, r.exercises
 	for _, s := range c.Sections {
 		s.course = c
 	}
 	if uses {
-		l.markPlaceholders(c, d)
+		// A render taken over already knows which sections show lab
+		// details; only a fresh one needs the probe.
+		l.markPlaceholders(c, d, l.fresh > fresh)
 	}
 	l.cat.Problems = append(l.cat.Problems, problems...)
 	l.cat.byID[id] = c
@@ -416,6 +421,7 @@ func (l *loader) render(d doc, title string, scan func(*courseContext) bool) (re
 		l.next.put(key, r)
 		return r.out, r.problems, r.scanned
 	}
+	l.fresh++
 	cc := newCourseContext(d)
 	scanned := false
 	if scan != nil {
