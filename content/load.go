@@ -31,12 +31,14 @@ func Load(fsys fs.FS, opts Options) *Catalog {
 // loadWith is Load with a cache of rendered documents from a previous load
 // (nil for none), so that a reload re-renders only what changed.
 func loadWith(fsys fs.FS, opts Options, cache *renderCache) *Catalog {
+	tree := snapshotTree(fsys)
 	l := &loader{
-		fsys:  fsys,
+		fsys:  tree,
+		tree:  tree,
 		opts:  opts.withDefaults(),
 		md:    newMarkdown(),
 		cat:   &Catalog{byID: map[string]*Course{}, byCategory: map[string]*Group{}, byURL: map[string]*Page{}},
-		site:  newSiteIndex(fsys),
+		site:  newSiteIndex(tree),
 		ids:   map[string]string{},
 		cache: cache,
 		next:  newRenderCache(),
@@ -74,6 +76,7 @@ func loadWith(fsys fs.FS, opts Options, cache *renderCache) *Catalog {
 	l.cat.freshRenders = l.fresh
 	l.cat.urlPrefix = l.opts.URLPrefix
 	l.cat.buildSearch()
+	tree.freeze()
 	return l.cat
 }
 
@@ -90,6 +93,7 @@ func problemsUnder(ps []Problem, dir string) []Problem {
 
 type loader struct {
 	fsys fs.FS
+	tree *treeFS // fsys, listed once
 	opts Options
 	md   goldmark.Markdown
 	cat  *Catalog

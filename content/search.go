@@ -40,6 +40,7 @@ type SearchHit struct {
 type searchDoc struct {
 	kind, title, where, url string
 	words                   []string // the plain text, in words, for snippets
+	stems                   []string // the stem of each of words
 	length                  int      // terms counted, title included
 }
 
@@ -50,6 +51,7 @@ type posting struct {
 
 // searchIndex is an inverted index of stemmed terms.
 type searchIndex struct {
+	stems    stemmer // while building
 	docs     []searchDoc
 	postings map[string][]posting
 	avgLen   float64
@@ -81,7 +83,21 @@ func stem(w string) string {
 	return english.Stem(w, false)
 }
 
-func newSearchIndex() *searchIndex { return &searchIndex{postings: map[string][]posting{}} }
+// stemmer remembers the stems of one index build: a site repeats its words.
+type stemmer map[string]string
+
+func (s stemmer) stem(w string) string {
+	if v, ok := s[w]; ok {
+		return v
+	}
+	v := stem(w)
+	s[w] = v
+	return v
+}
+
+func newSearchIndex() *searchIndex {
+	return &searchIndex{postings: map[string][]posting{}, stems: stemmer{}}
+}
 
 // add indexes one page: its title and the plain text of its HTML.
 func (ix *searchIndex) add(kind, title, where, url string, texts ...string) {
@@ -92,13 +108,15 @@ func (ix *searchIndex) add(kind, title, where, url string, texts ...string) {
 	d := searchDoc{kind: kind, title: title, where: where, url: url, words: plain}
 	tf := map[string]float64{}
 	for _, w := range words(title) {
-		if s := stem(w); s != "" {
+		if s := ix.stems.stem(w); s != "" {
 			tf[s] += titleWeight
 			d.length++
 		}
 	}
-	for _, w := range plain {
-		if s := stem(w); s != "" {
+	d.stems = make([]string, len(plain))
+	for i, w := range plain {
+		if s := ix.stems.stem(w); s != "" {
+			d.stems[i] = s
 			tf[s]++
 			d.length++
 		}
@@ -119,6 +137,7 @@ func (ix *searchIndex) finish() {
 	if len(ix.docs) > 0 {
 		ix.avgLen = float64(total) / float64(len(ix.docs))
 	}
+	ix.stems = nil
 }
 
 // BM25 parameters, the usual ones.
@@ -183,7 +202,7 @@ func (ix *searchIndex) query(q string, limit int) []SearchHit {
 	out := make([]SearchHit, len(hits))
 	for i, h := range hits {
 		d := ix.docs[h]
-		out[i] = SearchHit{Kind: d.kind, Title: d.title, Where: d.where, URL: d.url, Score: scores[h], Snippet: snippet(d.words, seen)}
+		out[i] = SearchHit{Kind: d.kind, Title: d.title, Where: d.where, URL: d.url, Score: scores[h], Snippet: snippet(d.words, d.stems, seen)}
 	}
 	return out
 }
@@ -193,13 +212,13 @@ const snippetWords = 28
 
 // snippet returns the passage of words holding the most query terms, escaped,
 // with those words marked.
-func snippet(ws []string, stems map[string]bool) template.HTML {
+func snippet(ws, wordStems []string, stems map[string]bool) template.HTML {
 	if len(ws) == 0 {
 		return ""
 	}
 	hit := make([]bool, len(ws))
-	for i, w := range ws {
-		hit[i] = stems[stem(w)]
+	for i := range ws {
+		hit[i] = wordStems[i] != "" && stems[wordStems[i]]
 	}
 	best, bestCount, count := 0, -1, 0
 	for i := range ws {
