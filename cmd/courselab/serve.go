@@ -114,7 +114,7 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	fmt.Fprintf(stdout, "courselab is serving %d course(s) on %s\n", len(catalog.Catalog().Courses), browseURL(ln.Addr()))
 	fmt.Fprintf(stdout, "MQTT on %s (TCP) and %s (WebSocket)\n",
 		strings.Replace(browseURL(mqttLn.Addr()), "http", "mqtt", 1), strings.Replace(browseURL(ln.Addr()), "http", "ws", 1)+"/mqtt")
-	logger.Info("serving", "addr", ln.Addr().String(), "mqtt", mqttLn.Addr().String(), "mode", modeName(cfg), "data", cfg.Data)
+	logger.Info("serving", "addr", ln.Addr().String(), "mqtt", mqttLn.Addr().String(), "mode", modeName(cfg), "data", cfg.Data, "database", st.Name())
 
 	select {
 	case err := <-errc:

@@ -104,3 +104,21 @@ func TestTrustedProxiesAreAddressesOrNetworks(t *testing.T) {
 		t.Error("with no --trusted-proxy, loopback is trusted")
 	}
 }
+
+func TestParseClusterSettings(t *testing.T) {
+	cfg, err := Parse([]string{"--secret-file", "/etc/courselab/secret"}, env(map[string]string{
+		"COURSELAB_DATABASE": "postgres://courselab:pw@db:5432/courselab",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database != "postgres://courselab:pw@db:5432/courselab" || cfg.SecretFile != "/etc/courselab/secret" {
+		t.Errorf("database %q, secret file %q", cfg.Database, cfg.SecretFile)
+	}
+	for _, bad := range []string{"sqlite:///data/x.db", "db:5432", "mysql://x"} {
+		_, err := Parse([]string{"--database", bad}, env(nil))
+		if err == nil || !strings.Contains(err.Error(), "postgres://") {
+			t.Errorf("--database %q: %v, want an error asking for a postgres:// URL", bad, err)
+		}
+	}
+}

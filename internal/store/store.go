@@ -86,6 +86,10 @@ func Open(ctx context.Context, target string) (*Store, error) {
 	return openSQLite(ctx, target, defaultOptions)
 }
 
+// Name says which database this is, for logs: the SQLite path, or the
+// PostgreSQL URL without its password.
+func (s *Store) Name() string { return s.name }
+
 // Shared tells whether several courselab processes may use this database
 // at once (PostgreSQL): then changes are announced to the others with
 // Notify.
