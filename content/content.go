@@ -71,9 +71,16 @@ type Catalog struct {
 	byID       map[string]*Course
 	byCategory map[string]*Group
 	byURL      map[string]*Page
+	// search finds pages by their words (search.go).
+	search *searchIndex
+	// urlPrefix is Options.URLPrefix, where courses are served.
+	urlPrefix string
 	// rendered are this load's renders, which a reload takes over when
 	// nothing they depend on changed.
 	rendered *renderCache
+	// freshRenders counts the documents this load rendered rather than took
+	// over from the previous load.
+	freshRenders int
 }
 
 // Course returns the course with the given id, or nil if there is none.

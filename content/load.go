@@ -31,12 +31,14 @@ func Load(fsys fs.FS, opts Options) *Catalog {
 // loadWith is Load with a cache of rendered documents from a previous load
 // (nil for none), so that a reload re-renders only what changed.
 func loadWith(fsys fs.FS, opts Options, cache *renderCache) *Catalog {
+	tree := snapshotTree(fsys)
 	l := &loader{
-		fsys:  fsys,
+		fsys:  tree,
+		tree:  tree,
 		opts:  opts.withDefaults(),
 		md:    newMarkdown(),
 		cat:   &Catalog{byID: map[string]*Course{}, byCategory: map[string]*Group{}, byURL: map[string]*Page{}},
-		site:  newSiteIndex(fsys),
+		site:  newSiteIndex(tree),
 		ids:   map[string]string{},
 		cache: cache,
 		next:  newRenderCache(),
@@ -71,6 +73,10 @@ func loadWith(fsys fs.FS, opts Options, cache *renderCache) *Catalog {
 		c.Problems = problemsUnder(l.cat.Problems, c.Dir)
 	}
 	l.cat.rendered = l.next
+	l.cat.freshRenders = l.fresh
+	l.cat.urlPrefix = l.opts.URLPrefix
+	l.cat.buildSearch()
+	tree.freeze()
 	return l.cat
 }
 
@@ -87,6 +93,7 @@ func problemsUnder(ps []Problem, dir string) []Problem {
 
 type loader struct {
 	fsys fs.FS
+	tree *treeFS // fsys, listed once
 	opts Options
 	md   goldmark.Markdown
 	cat  *Catalog
@@ -98,6 +105,7 @@ type loader struct {
 	ids   map[string]string
 	cache *renderCache // the previous load's renders, or nil
 	next  *renderCache // this load's renders, for the next
+	fresh int          // documents rendered by this load (not taken over)
 	// siteHash is siteKey's value once computed.
 	siteHash uint64
 }
@@ -201,7 +209,10 @@ func (l *loader) category(f *folder, parent *Group) *Group {
 		Meta:        f.meta,
 	}
 	sub.Path = append(append([]string(nil), parent.Path...), sub.Title)
-	slug := slugify(f.label)
+	slug := slugify(humanize(f.label)) // EdgeComputing → edge-computing
+	if id := metaString(f.meta, "id"); id != "" && courseIDRE.MatchString(id) {
+		slug = id
+	}
 	if slug == "" {
 		slug = "category"
 	}
@@ -389,13 +400,16 @@ func (l *loader) loadCourse(f *folder, id, base string) *Course {
 		l.problem(Warning, f.index, 1, "has no title; add title: … to its front matter (%q is shown meanwhile)", c.Title)
 	}
 	d := doc{file: f.index, lines: f.lines, body: f.body, courseID: id, base: base, dir: f.dir, files: files, site: l.site}
+	fresh := l.fresh
 	r, problems, uses := l.render(d, c.Title, func(cc *courseContext) bool { return scanPlaceholders(cc, f.body) })
 	c.Sections, c.Quizzes, c.Exercises = r.sections, r.quizzes, r.exercises
 	for _, s := range c.Sections {
 		s.course = c
 	}
 	if uses {
-		l.markPlaceholders(c, d)
+		// A render taken over already knows which sections show lab
+		// details; only a fresh one needs the probe.
+		l.markPlaceholders(c, d, l.fresh > fresh)
 	}
 	l.cat.Problems = append(l.cat.Problems, problems...)
 	l.cat.byID[id] = c
@@ -411,6 +425,7 @@ func (l *loader) render(d doc, title string, scan func(*courseContext) bool) (re
 		l.next.put(key, r)
 		return r.out, r.problems, r.scanned
 	}
+	l.fresh++
 	cc := newCourseContext(d)
 	scanned := false
 	if scan != nil {

@@ -130,24 +130,28 @@ type placeholderEntry struct {
 }
 
 // markPlaceholders sets Section.HasPlaceholders on the sections whose HTML
-// depends on lab values, by rendering the course once more with other values,
-// and prepares the course's cache for HTMLFor.
-func (l *loader) markPlaceholders(c *Course, d doc) {
+// depends on lab values, by rendering the course once more with other values
+// (unless probe is false: a render taken over from the previous load carries
+// its marks), and prepares the course's cache for HTMLFor.
+func (l *loader) markPlaceholders(c *Course, d doc, probe bool) {
 	pc := &placeholderCache{
 		md: l.md, doc: d, title: c.Title, sections: len(c.Sections),
 		entries: map[string]*list.Element{}, lru: list.New(),
 	}
-	probe := map[string]string{}
-	for _, n := range PlaceholderNames {
-		probe[n] = "lab-probe-" + n
+	c.placeholders = pc
+	if !probe {
+		return
 	}
-	other := pc.render(probe)
+	values := map[string]string{}
+	for _, n := range PlaceholderNames {
+		values[n] = "lab-probe-" + n
+	}
+	other := pc.render(values)
 	for i, s := range c.Sections {
 		if other == nil || other[i] != s.HTML {
 			s.HasPlaceholders = true
 		}
 	}
-	c.placeholders = pc
 }
 
 // render renders every section of the course with values, or returns nil if

@@ -272,7 +272,10 @@ func renderQuiz(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.W
 		if title == "" {
 			title = "Quiz"
 		}
-		_, _ = w.WriteString(`<form class="quiz" data-quiz="`)
+		// The id is where the verdict page without JavaScript links back to.
+		_, _ = w.WriteString(`<form class="quiz" id="quiz-`)
+		_, _ = w.Write(util.EscapeHTML([]byte(n.id)))
+		_, _ = w.WriteString(`" data-quiz="`)
 		_, _ = w.Write(util.EscapeHTML([]byte(n.id)))
 		_, _ = w.WriteString(`" data-quiz-type="` + n.quizType + `" method="post" action="`)
 		_, _ = w.Write(util.EscapeHTML([]byte(n.action)))

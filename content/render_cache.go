@@ -3,7 +3,6 @@ package content
 import (
 	"hash/fnv"
 	"io"
-	"io/fs"
 	"sort"
 	"strconv"
 )
@@ -62,14 +61,8 @@ func (l *loader) renderKey(d doc, title string) uint64 {
 	h.Write(d.body)
 	h.Write([]byte{0})
 	_, _ = io.WriteString(h, strconv.FormatUint(l.siteKey(), 16))
-	if d.files != nil {
-		_ = fs.WalkDir(d.files, ".", func(p string, e fs.DirEntry, err error) error {
-			if err == nil {
-				_, _ = io.WriteString(h, p+"\x00")
-			}
-			return nil
-		})
-	}
+	// The files of its folder: a picture added or removed changes the render.
+	l.tree.listing(d.dir, func(p string) { _, _ = io.WriteString(h, p+"\x00") })
 	return h.Sum64()
 }
 

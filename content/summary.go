@@ -2,8 +2,19 @@ package content
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
+
+// SortProblems orders problems by file, then line, the way lint prints them.
+func SortProblems(ps []Problem) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].File != ps[j].File {
+			return ps[i].File < ps[j].File
+		}
+		return ps[i].Line < ps[j].Line
+	})
+}
 
 // Summary counts what a catalog serves: what `courselab lint` prints first
 // and the server logs when it loads, from the same Catalog.

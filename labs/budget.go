@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -34,6 +35,11 @@ func queuedSize(pk packets.Packet) int64 {
 type queueBudget struct {
 	estimate atomic.Int64
 	mu       sync.Mutex // one enforcement at a time
+
+	// offlineSince orders offline sessions to the nanosecond: mochi's
+	// StopTime is in whole seconds, so the sessions a script leaves behind
+	// within one second would be expired in random order.
+	offlineSince sync.Map // *mqtt.Client → int64 unix nanoseconds
 }
 
 // budgetHook enforces the session budget inside the broker.
@@ -45,7 +51,13 @@ type budgetHook struct {
 func (h *budgetHook) ID() string { return "courselab-budget" }
 
 func (h *budgetHook) Provides(b byte) bool {
-	return b == mqtt.OnSessionEstablished || b == mqtt.OnQosPublish
+	return b == mqtt.OnSessionEstablished || b == mqtt.OnQosPublish || b == mqtt.OnDisconnect
+}
+
+func (h *budgetHook) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
+	if !expire {
+		h.sb.queue.offlineSince.Store(cl, time.Now().UnixNano())
+	}
 }
 
 func (h *budgetHook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
@@ -91,6 +103,7 @@ func sessionBytes(cl *mqtt.Client) int64 {
 func (s *Sandbox) recountQueue() int64 {
 	s.queue.mu.Lock()
 	defer s.queue.mu.Unlock()
+	s.forgetGoneSessions(s.learnerSessions())
 	n := s.QueuedBytes()
 	s.queue.estimate.Store(n)
 	return n
@@ -101,6 +114,7 @@ func (s *Sandbox) enforceQueueBudget() {
 	defer s.queue.mu.Unlock()
 	limit := int64(s.limits.QueuedBytes)
 	sessions := s.learnerSessions()
+	s.forgetGoneSessions(sessions)
 	var total int64
 	size := make(map[*mqtt.Client]int64, len(sessions))
 	for _, cl := range sessions {
@@ -108,19 +122,19 @@ func (s *Sandbox) enforceQueueBudget() {
 		total += size[cl]
 	}
 	for total > limit && len(sessions) > 0 {
-		victim := oldestOffline(sessions)
+		victim, offline := s.oldestOffline(sessions), true
 		if victim == nil {
-			victim = largestConnected(sessions, size)
+			victim, offline = largestConnected(sessions, size), false
 			if size[victim] == 0 {
 				break
 			}
 			s.limit("queued-bytes-client", victim.ID, "", fmt.Sprintf(
-				"this sandbox holds at most %s of unacknowledged QoS 1/2 messages: this client was disconnected because it holds %s without acknowledging them",
+				"this sandbox holds at most %s of unacknowledged QoS 1/2 messages: this client was disconnected, and its session ended, because it holds %s without acknowledging them",
 				byteSize(limit), byteSize(size[victim])))
-			_ = s.server.DisconnectClient(victim, packets.ErrQuotaExceeded)
+			disconnectNow(victim, packets.ErrQuotaExceeded)
 		}
 		queued := victim.State.Inflight.Len()
-		if s.expireSession(victim.ID, victim) {
+		if s.expireSession(victim.ID, victim) && offline {
 			s.limit("queued-bytes", victim.ID, "", fmt.Sprintf(
 				"this sandbox holds at most %s of queued QoS 1/2 messages: the oldest offline session, %q, expired with its %d queued messages",
 				byteSize(limit), clip(victim.ID, NameExcerpt), queued))
@@ -135,8 +149,9 @@ func (s *Sandbox) enforceSessionBudget(current *mqtt.Client) {
 	s.queue.mu.Lock()
 	defer s.queue.mu.Unlock()
 	sessions := s.learnerSessions()
+	s.forgetGoneSessions(sessions)
 	for len(sessions) > s.limits.Sessions {
-		victim := oldestOffline(remove(sessions, current))
+		victim := s.oldestOffline(remove(sessions, current))
 		if victim == nil {
 			return // all connected: the front's client cap keeps this below the budget
 		}
@@ -147,6 +162,18 @@ func (s *Sandbox) enforceSessionBudget(current *mqtt.Client) {
 		}
 		sessions = remove(sessions, victim)
 	}
+}
+
+// disconnectNow ends a client's connection with an MQTT 5 DISCONNECT that
+// reaches it. mochi's DisconnectClient may leave its DISCONNECT in the
+// client's write buffer, behind queued messages, and close the connection
+// before flushing it; the front's meteredConn (which mochi holds as the
+// client's Net.Conn) writes it at once.
+func disconnectNow(cl *mqtt.Client, code packets.Code) {
+	if mc, ok := cl.Net.Conn.(*meteredConn); ok {
+		mc.disconnect(code, "")
+	}
+	cl.Stop(code)
 }
 
 // expireSession ends an offline session as its expiry would, unless the
@@ -171,14 +198,38 @@ func (s *Sandbox) learnerSessions() []*mqtt.Client {
 	return out
 }
 
-func oldestOffline(sessions []*mqtt.Client) *mqtt.Client {
+func (s *Sandbox) oldestOffline(sessions []*mqtt.Client) *mqtt.Client {
 	var old *mqtt.Client
+	var oldAt int64
 	for _, cl := range sessions {
-		if cl.Closed() && (old == nil || cl.StopTime() < old.StopTime()) {
-			old = cl
+		if !cl.Closed() {
+			continue
+		}
+		at := cl.StopTime() * int64(time.Second)
+		if v, ok := s.queue.offlineSince.Load(cl); ok {
+			at = v.(int64)
+		}
+		if old == nil || at < oldAt {
+			old, oldAt = cl, at
 		}
 	}
 	return old
+}
+
+// forgetGoneSessions drops the disconnect times of clients mochi let go of
+// (expired, taken over, cleaned), so that the map stays as small as the
+// sessions themselves.
+func (s *Sandbox) forgetGoneSessions(sessions []*mqtt.Client) {
+	live := make(map[*mqtt.Client]bool, len(sessions))
+	for _, cl := range sessions {
+		live[cl] = true
+	}
+	s.queue.offlineSince.Range(func(k, _ any) bool {
+		if !live[k.(*mqtt.Client)] {
+			s.queue.offlineSince.Delete(k)
+		}
+		return true
+	})
 }
 
 func largestConnected(sessions []*mqtt.Client, size map[*mqtt.Client]int64) *mqtt.Client {

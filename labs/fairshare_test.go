@@ -1,6 +1,7 @@
 package labs_test
 
 import (
+	"bytes"
 	"net"
 	"strings"
 	"sync"
@@ -157,4 +158,39 @@ func TestRepeatedLimitCountStaysWithItsBurst(t *testing.T) {
 	if later.Detail["more"] != nil || later.Detail["repeated"] != nil {
 		t.Fatalf("a later, unrelated refusal carries the burst's count: %+v", later.Detail)
 	}
+}
+
+func TestSustainedFloodIsDisconnectedAndFreesItsSlot(t *testing.T) {
+	l := labtest.NewLabs(t, labs.Config{Limits: labs.Limits{Clients: 1, PublishRate: 50, PublishBurst: 10, FloodTimeout: 500 * time.Millisecond}})
+	addr := labtest.StartFront(t, l)
+	r, _ := labtest.RawDial(t, addr, labtest.RawConnect(5, "flood", "", "", true))
+	one := labtest.Encode(t, packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish}, ProtocolVersion: 5, TopicName: "f", Payload: []byte("x")})
+	go func() { _, _ = r.Write(bytes.Repeat(one, 8000)) }() // minutes of publishes at 50 a second
+	start := time.Now()
+	for {
+		pk, err := r.Read()
+		if err != nil {
+			t.Fatalf("no DISCONNECT 0x96 after %v: %v", time.Since(start), err)
+		}
+		if pk.FixedHeader.Type == packets.Disconnect {
+			if pk.ReasonCode != packets.ErrMessageRateTooHigh.Code {
+				t.Fatalf("DISCONNECT %#x, want 0x96", pk.ReasonCode)
+			}
+			break
+		}
+	}
+	// The learner's next client gets the sandbox's only slot.
+	deadline := time.Now().Add(labtest.Wait)
+	for {
+		c, _, err := labtest.Dial(t, addr, &paho.Connect{ClientID: "next", CleanStart: true})
+		if err == nil {
+			_ = c.Disconnect(&paho.Disconnect{})
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the flooder's slot was not freed: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Detail["limit"] == "publish-flood" })
 }

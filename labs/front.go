@@ -77,8 +77,15 @@ func (f *Front) serveConn(c net.Conn, transport string) {
 		if r := recover(); r != nil {
 			f.labs.log.Error("mqtt front panicked", "panic", fmt.Sprint(r), "remote", c.RemoteAddr().String())
 		}
-		_ = c.Close()
 	}()
+	f.serve(c, transport)
+}
+
+// serve is serveConn without its safety net, so that the fuzz target sees
+// a panic: it reads the CONNECT under a deadline and hands the connection
+// over; it closes c when the connection ends.
+func (f *Front) serve(c net.Conn, transport string) {
+	defer c.Close()
 	_ = c.SetReadDeadline(time.Now().Add(f.labs.cfg.ConnectTimeout))
 	raw, pk, err := readConnect(c, f.labs.cfg.Limits.PacketSize)
 	if err != nil {

@@ -25,6 +25,7 @@ const (
 	KindREST           = "rest"
 	KindLimit          = "limit"
 	KindRefused        = "refused"
+	KindNotice         = "notice" // a sentence for the learner from the platform, in Detail["message"]
 )
 
 // Event is one thing that happened in a sandbox, as the lab console shows it
@@ -34,7 +35,7 @@ type Event struct {
 	Time     time.Time      `json:"time"`
 	Kind     string         `json:"kind"`
 	ClientID string         `json:"client_id,omitempty"`
-	Platform bool           `json:"platform,omitempty"` // published by courselab (REST, simulator, checks), not by a learner's client
+	Platform bool           `json:"platform,omitempty"` // courselab's own doing (its publishes, the lab console's REST reads), not the learner's
 	Topic    string         `json:"topic,omitempty"`
 	Payload  string         `json:"payload,omitempty"` // an excerpt: the first PayloadExcerpt bytes, hex if not UTF-8
 	QoS      byte           `json:"qos"`
@@ -48,8 +49,9 @@ const JournalSize = 2000
 // JournalBytes bounds the memory of a sandbox's journal (events as estimated
 // by eventSize): a sandbox whose events are fat (long topics, client ids,
 // payloads) keeps fewer of them, never more bytes. A typical publish or
-// delivery costs about 200 bytes, so the bound holds some 1,300 of them.
-const JournalBytes = 256 << 10
+// delivery costs about 200 bytes, so the bound holds some 1,400 of them;
+// events with long strings, as few as 250.
+const JournalBytes = 320 << 10
 
 // NoiseSize is how many refusals and platform REST calls a journal keeps, in
 // a ring of their own: a stranger's wrong passwords and the lab console's own
@@ -84,11 +86,14 @@ type Journal struct {
 	dropped atomic.Uint64
 }
 
+// noiseBytes is the part of JournalBytes the noise ring may hold.
+const noiseBytes = 32 << 10
+
 func newJournal() *Journal {
 	return &Journal{
 		done:  make(chan struct{}),
-		main:  ring{maxEvents: JournalSize, maxBytes: JournalBytes},
-		noise: ring{maxEvents: NoiseSize, maxBytes: NoiseSize * 1024},
+		main:  ring{maxEvents: JournalSize, maxBytes: JournalBytes - noiseBytes},
+		noise: ring{maxEvents: NoiseSize, maxBytes: noiseBytes},
 	}
 }
 

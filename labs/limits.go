@@ -13,17 +13,18 @@ import (
 // Limits bound what one sandbox may use, so that one learner cannot starve
 // the others. Zero fields take the defaults of DefaultLimits.
 type Limits struct {
-	Clients       int     // connected MQTT clients
-	PacketSize    int     // bytes per MQTT packet and per REST body
-	PublishRate   float64 // learner publishes per second (MQTT and REST together)
-	PublishBurst  int     // publishes allowed at once before the rate applies
-	Retained      int     // retained messages (including the broker's own $SYS ones)
-	Queued        int     // QoS 1/2 messages held for one client (offline sessions included)
-	Sessions      int     // MQTT sessions, connected and offline together
-	QueuedBytes   int     // bytes of QoS 1/2 messages held for all clients together
-	Subscriptions int     // subscriptions per client
-	Devices       int     // devices in the simulated cloud
-	Points        int     // sensors plus actuators per device
+	Clients       int           // connected MQTT clients
+	PacketSize    int           // bytes per MQTT packet and per REST body
+	PublishRate   float64       // learner publishes per second (MQTT and REST together)
+	PublishBurst  int           // publishes allowed at once before the rate applies
+	FloodTimeout  time.Duration // a client over the publish rate this long without a break is disconnected
+	Retained      int           // retained messages (including the broker's own $SYS ones)
+	Queued        int           // QoS 1/2 messages held for one client (offline sessions included)
+	Sessions      int           // MQTT sessions, connected and offline together
+	QueuedBytes   int           // bytes of QoS 1/2 messages held for all clients together
+	Subscriptions int           // subscriptions per client
+	Devices       int           // devices in the simulated cloud
+	Points        int           // sensors plus actuators per device
 }
 
 // DefaultLimits are the limits of issue 3.
@@ -33,6 +34,7 @@ func DefaultLimits() Limits {
 		PacketSize:    64 << 10,
 		PublishRate:   100,
 		PublishBurst:  300, // at least the Receive Maximum (256): a client filling its window is not slowed
+		FloodTimeout:  10 * time.Second,
 		Retained:      1000,
 		Queued:        1000,
 		Sessions:      32,
@@ -56,6 +58,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.PublishBurst <= 0 {
 		l.PublishBurst = max(d.PublishBurst, int(l.PublishRate*2))
+	}
+	if l.FloodTimeout <= 0 {
+		l.FloodTimeout = d.FloodTimeout
 	}
 	if l.Retained <= 0 {
 		l.Retained = d.Retained

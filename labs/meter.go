@@ -35,6 +35,13 @@ type meteredConn struct {
 	pending []byte // read from Conn (or replayed from the front), not yet handed to the broker
 	buf     []byte
 	frame   framing
+	// throttledSince is when the client's publishes started waiting for
+	// their turn without a break (zero while it keeps to the rate). Past
+	// Limits.FloodTimeout the connection ends: what it already sent (socket
+	// buffers hold minutes of tiny publishes at the rate, even after the
+	// client quits) would otherwise keep one of the sandbox's client slots
+	// long after Ctrl+C.
+	throttledSince time.Time
 }
 
 // framing is where the reader stands in the client's packet stream.
@@ -112,7 +119,18 @@ func (c *meteredConn) Read(p []byte) (int, error) {
 func (c *meteredConn) waitTurn() error {
 	wait := c.sb.bucket.reserve()
 	if wait <= 0 {
+		c.throttledSince = time.Time{}
 		return nil
+	}
+	now := time.Now()
+	if c.throttledSince.IsZero() {
+		c.throttledSince = now
+	} else if now.Sub(c.throttledSince) > c.sb.limits.FloodTimeout {
+		c.sb.limit("publish-flood", c.clientID, "", fmt.Sprintf(
+			"this client published over the rate of %g a second for %v without a break: disconnected; slow your publisher down",
+			c.sb.limits.PublishRate, c.sb.limits.FloodTimeout))
+		c.disconnect(packets.ErrMessageRateTooHigh, "")
+		return packets.ErrMessageRateTooHigh
 	}
 	c.sb.limit("publish-rate", c.clientID, "", fmt.Sprintf(
 		"more than %g publishes per second (burst %d): the broker now reads your publishes at that rate, so they arrive late; slow your publisher down",
@@ -129,14 +147,24 @@ func (c *meteredConn) waitTurn() error {
 
 // tooLarge tells an MQTT 5 client that its packet is over the limit.
 func (c *meteredConn) tooLarge(limit int) {
+	c.disconnect(packets.ErrPacketTooLarge, fmt.Sprintf("packet too large: at most %s per packet", byteSize(int64(limit))))
+}
+
+// disconnect sends an MQTT 5 client a DISCONNECT with code and reason (the
+// code's own words if empty); MQTT 3 has no server DISCONNECT: closing the
+// connection, which follows, is the answer.
+func (c *meteredConn) disconnect(code packets.Code, reason string) {
 	if !c.v5 {
-		return // MQTT 3 has no server DISCONNECT: closing is the answer
+		return
+	}
+	if reason == "" {
+		reason = code.Reason
 	}
 	pk := packets.Packet{
 		FixedHeader:     packets.FixedHeader{Type: packets.Disconnect},
 		ProtocolVersion: 5,
-		ReasonCode:      packets.ErrPacketTooLarge.Code,
-		Properties:      packets.Properties{ReasonString: fmt.Sprintf("packet too large: at most %s per packet", byteSize(int64(limit)))},
+		ReasonCode:      code.Code,
+		Properties:      packets.Properties{ReasonString: reason},
 	}
 	var buf bytes.Buffer
 	if err := pk.DisconnectEncode(&buf); err == nil {

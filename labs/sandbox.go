@@ -113,6 +113,10 @@ func (s *Sandbox) Limits() Limits { return s.limits }
 // Connected is the number of MQTT clients connected right now.
 func (s *Sandbox) Connected() int { return int(s.connected.Load()) }
 
+// PublishesReceived counts the PUBLISH packets the sandbox's broker has
+// read from clients (its $SYS/broker/messages/received).
+func (s *Sandbox) PublishesReceived() int64 { return atomic.LoadInt64(&s.server.Info.MessagesReceived) }
+
 // Closed reports whether the sandbox was reclaimed or Labs closed.
 func (s *Sandbox) Closed() bool {
 	s.mu.Lock()

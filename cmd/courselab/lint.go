@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/courselab/courselab/content"
@@ -63,12 +62,7 @@ func lint(args []string, stdout, stderr io.Writer) int {
 		}
 		cat = &content.Catalog{Courses: courses}
 	}
-	sort.SliceStable(problems, func(i, j int) bool {
-		if problems[i].File != problems[j].File {
-			return problems[i].File < problems[j].File
-		}
-		return problems[i].Line < problems[j].Line
-	})
+	content.SortProblems(problems)
 	fmt.Fprintf(stdout, "%s: serves %s\n", dir, cat.Summary())
 	errors, warnings := 0, 0
 	for _, p := range problems {

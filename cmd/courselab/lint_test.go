@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/courselab/courselab/content"
 )
 
 func runLint(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -79,6 +81,36 @@ func TestLintUsageErrors(t *testing.T) {
 	for _, args := range [][]string{nil, {"a", "b"}, {"--help"}, {"/no/such/folder"}, {"lint_test.go"}} {
 		if code, _, errOut := runLint(t, args...); code != 2 || errOut == "" {
 			t.Errorf("lint %q: exit %d, stderr %q; want 2 and a message", args, code, errOut)
+		}
+	}
+}
+
+// lint and the server load a folder through one path (content.OpenDir, then
+// content.Load): the first line counts what the server serves, and every
+// problem of that catalog is printed once, with its file:line.
+func TestLintDescribesWhatTheServerServes(t *testing.T) {
+	const dir = "../../content/testdata/site"
+	fsys, err := content.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := content.Load(fsys, content.Options{})
+	code, out, _ := runLint(t, dir)
+	if code != 0 {
+		t.Errorf("exit status %d, want 0 (warnings only):\n%s", code, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if want := dir + ": serves 4 courses in 3 categories, 1 program (2 units, 2 events), 2 resources, 1 solution, 6 pages, 4 quizzes, 0 exercises"; lines[0] != want || lines[0] != dir+": serves "+cat.Summary().String() {
+		t.Errorf("first line = %q, want %q", lines[0], want)
+	}
+	content.SortProblems(cat.Problems)
+	if len(lines) != len(cat.Problems)+2 {
+		t.Fatalf("got %d lines for %d problems:\n%s", len(lines), len(cat.Problems), out)
+	}
+	for i, p := range cat.Problems {
+		p.File = dir + "/" + p.File
+		if lines[i+1] != p.String() {
+			t.Errorf("line %d = %q, want %q", i+2, lines[i+1], p.String())
 		}
 	}
 }

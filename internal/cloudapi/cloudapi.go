@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -80,9 +82,32 @@ func (a *api) with(h handler) echo.HandlerFunc {
 		if msg != "" {
 			d["error"] = msg
 		}
-		sb.Journal().Add(labs.Event{Kind: labs.KindREST, Detail: d})
+		sb.Journal().Add(labs.Event{Kind: labs.KindREST, Platform: consoleRead(c.Request()), Detail: d})
 		return nil
 	}
+}
+
+// consoleRead reports whether a request is a courselab page reading the
+// cloud for its own display (the lab console's device list and simulation
+// status on every page load) rather than the learner calling the API: a GET
+// that a page of this server fetched. Browsers say so with Sec-Fetch-Site:
+// same-origin (not a navigation), but only to HTTPS and localhost; over
+// plain HTTP in a classroom the sign is a Referer from this server on a
+// request that does not ask for a page. The journal marks it Platform, so
+// that it is never the learner's evidence and never pushes the learner's
+// events out. The learner's curl (no Referer), their own app (another
+// origin), a URL opened in the browser (a navigation, asking for HTML) stay
+// the learner's calls; so do the console's buttons that change something
+// (POST, DELETE), which the learner presses.
+func consoleRead(r *http.Request) bool {
+	if r.Method != http.MethodGet {
+		return false
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin" && r.Header.Get("Sec-Fetch-Mode") != "navigate"
+	}
+	ref, err := url.Parse(r.Header.Get("Referer"))
+	return err == nil && ref.Host != "" && ref.Host == r.Host && !strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // apiError is an error with the status to answer; handlers return it for

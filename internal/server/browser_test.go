@@ -77,8 +77,24 @@ func TestBrowserShowsTheIntroductionWithItsVideoAndNoConsoleErrors(t *testing.T)
 		t.Fatal(err)
 	}
 
+	// The video waits behind a play button (offline it says so, instead of
+	// a blank frame); a click loads the player.
 	browsertest.Step(t, ctx, 30*time.Second,
 		chromedp.Navigate(ts.URL+"/courses/mqtt_course/introduction"),
+		chromedp.WaitVisible(chromedp.CSS(".video .video-play-button")),
+	)
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.video iframe').length`)); n != 0 {
+		t.Errorf("%d video players load before the learner asks", n)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(screenshotPath(t, "introduction-video-1366.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Step(t, ctx, 30*time.Second,
+		chromedp.Click(chromedp.CSS(".video .video-play-button")),
 		chromedp.WaitVisible(chromedp.CSS(".video iframe")),
 	)
 	src, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(".video iframe"), "src"))
@@ -97,7 +113,7 @@ func TestBrowserShowsTheIntroductionWithItsVideoAndNoConsoleErrors(t *testing.T)
 			t.Errorf("sidebar lacks %q: %q", title, sidebar)
 		}
 	}
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	shot, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,13 +18,23 @@ import (
 // handsOn is the bundled course's section with the lab to do.
 const handsOn = "/courses/mqtt_course/hands-on-task-mqtt-application"
 
-// waitJS waits until a page expression is truthy.
+// waitJS waits until a page expression is truthy. It asks from Go rather
+// than polling in the page: a tab in the background gets no animation
+// frames and slow timers.
 func waitJS(t *testing.T, ctx context.Context, what, expr string) {
 	t.Helper()
-	c, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	if _, err := chromedp.Run(c, chromedp.Poll[bool]("!!("+expr+")", chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ok, err := chromedp.Run(c, chromedp.Evaluate[bool]("!!("+expr+")"))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: not true after 15 s (last error: %v)", what, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

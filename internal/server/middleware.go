@@ -92,7 +92,7 @@ func sameOriginWrites() echo.MiddlewareFunc {
 // BodyTimeout and MaxBodyBytes, so a client trickling its body holds a
 // connection for seconds, not forever.
 const (
-	BodyTimeout  = 20 * time.Second
+	BodyTimeout  = 10 * time.Second
 	MaxBodyBytes = 1 << 20
 )
 

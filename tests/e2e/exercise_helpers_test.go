@@ -423,3 +423,71 @@ var exerciseTests = map[string][]string{
 		"retained-message", "hands-on-sensor", "all-device-values"},
 	sensorCourse: {"read-history", "publish-reading"},
 }
+
+// journalEvent is one line of the learner's journal as /api/lab/events sends it.
+type journalEvent struct {
+	Seq      uint64         `json:"seq"`
+	Kind     string         `json:"kind"`
+	ClientID string         `json:"client_id"`
+	Topic    string         `json:"topic"`
+	Payload  string         `json:"payload"`
+	QoS      byte           `json:"qos"`
+	Source   string         `json:"source"`
+	Detail   map[string]any `json:"detail"`
+}
+
+// awaitJournal waits (up to 10 s) until the personal learner's journal
+// holds an event ok accepts, reading /api/lab/events like the lab panel. It
+// is how a test knows the broker has handled what a client sent (a
+// mosquitto_pub may exit before the broker has routed its PUBLISH), instead
+// of sleeping.
+func (s *server) awaitJournal(t *testing.T, what string, ok func(journalEvent) bool) journalEvent {
+	t.Helper()
+	return s.awaitJournalAs(t, http.DefaultClient, what, ok)
+}
+
+// awaitJournalAs is awaitJournal for the learner whose browser is web.
+func (s *server) awaitJournalAs(t *testing.T, web *http.Client, what string, ok func(journalEvent) bool) journalEvent {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Base+"/api/lab/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := *web
+	stream.Timeout = 0 // an event stream: the context bounds it
+	resp, err := stream.Do(req)
+	if err != nil {
+		t.Fatalf("GET /api/lab/events: %v", err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	event := ""
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: ") && event == "journal":
+			var e journalEvent
+			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &e); err == nil && ok(e) {
+				return e
+			}
+		case line == "":
+			event = ""
+		}
+	}
+	t.Fatalf("the journal showed no %s within 10 s", what)
+	return journalEvent{}
+}
+
+// awaitPublish waits until the broker has routed a learner's publish of
+// payload on topic with qos.
+func (s *server) awaitPublish(t *testing.T, topic, payload string, qos byte) {
+	t.Helper()
+	s.awaitJournal(t, fmt.Sprintf("QoS %d publish of %s on %s", qos, payload, topic), func(e journalEvent) bool {
+		return e.Kind == "publish" && e.Topic == topic && e.Payload == payload && e.QoS == qos && e.Source != "platform"
+	})
+}

@@ -77,6 +77,7 @@ func TestExerciseHumanPresence(t *testing.T) {
 		if out, err := srv.mosquitto(t, "mosquitto_pub", "-t", "human-presence", "-m", "detected"); err != nil {
 			t.Fatalf("mosquitto_pub: %v\n%s", err, out)
 		}
+		srv.awaitPublish(t, "human-presence", "detected", 0)
 		srv.startSub(t, "-t", "human-presence", "-v")
 		mustFailWith(t, id, srv.press(t, nil, "", mqttCourse, id), "human-presence", "no client of yours was subscribed", "send the value again")
 	})
@@ -94,6 +95,13 @@ func TestExercisePlusWildcard(t *testing.T) {
 		srv.startSub(t, "-t", "devices/ESPDEVICE/sensors/+/value", "-v")
 		mustFailWith(t, id, srv.press(t, nil, "", mqttCourse, id),
 			"devices/ESPDEVICE/sensors/+/value", "did not receive devices/GARDEN/sensors/TC/value", `"GARDEN"`)
+	})
+	t.Run("broader tool: devices/# receives them without the +", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, false)
+		srv.startSub(t, "-t", "devices/#", "-v")
+		mustFailWith(t, id, srv.press(t, nil, "", mqttCourse, id),
+			"devices/# also receives them", "this exercise is about +", "devices/+/sensors/TC/value")
 	})
 }
 
@@ -114,6 +122,10 @@ func TestExerciseQoSLevels(t *testing.T) {
 		// Forgetting -q: both with QoS 0.
 		pub("-t", "devices/ESPDEVICE/sensors/TC/value", "-m", `{"value": 22.5}`)
 		pub("-t", "devices/ESPDEVICE/actuators/LED/value", "-m", `{"value": true}`)
+		// mosquitto_pub sends a QoS 0 PUBLISH and exits: Check comes once
+		// the broker has routed it, as it would for a learner.
+		srv.awaitPublish(t, "devices/ESPDEVICE/sensors/TC/value", `{"value": 22.5}`, 0)
+		srv.awaitPublish(t, "devices/ESPDEVICE/actuators/LED/value", `{"value": true}`, 0)
 		r := srv.press(t, nil, "", mqttCourse, id)
 		mustFailWith(t, id, r, "devices/ESPDEVICE/sensors/TC/value", "QoS 0", "-q 1")
 		if ok, msg := detail(t, r, "qos2"); ok || !strings.Contains(msg, "QoS 0") || !strings.Contains(msg, "-q 2") {
@@ -122,6 +134,8 @@ func TestExerciseQoSLevels(t *testing.T) {
 		// -q 1 for both: the temperature is right, the LED command is not.
 		pub("-q", "1", "-t", "devices/ESPDEVICE/sensors/TC/value", "-m", `{"value": 22.5}`)
 		pub("-q", "1", "-t", "devices/ESPDEVICE/actuators/LED/value", "-m", `{"value": true}`)
+		srv.awaitPublish(t, "devices/ESPDEVICE/sensors/TC/value", `{"value": 22.5}`, 1)
+		srv.awaitPublish(t, "devices/ESPDEVICE/actuators/LED/value", `{"value": true}`, 1)
 		r = srv.press(t, nil, "", mqttCourse, id)
 		mustFailWith(t, id, r, "devices/ESPDEVICE/actuators/LED/value", "QoS 1", "-q 2", "PUBCOMP")
 		if ok, _ := detail(t, r, "published"); !ok {
@@ -147,6 +161,27 @@ func TestExerciseLastWill(t *testing.T) {
 		mustFailWith(t, id, r, `"esp-device"`, "gracefully", "DISCONNECT", "discarded its will", "kill the process")
 		watch.quiet(t, 200*time.Millisecond)
 	})
+	t.Run("mistake: nobody watching the status", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, false)
+		sol := srv.solution(t, nil, mqttCourse, secOther, id)
+		shell(t, block(t, sol, "--will-topic", "kill -9 $!"))
+		r := srv.pressUntil(t, mqttCourse, id, func(r checkResult) bool { return strings.Contains(r.Summary, "sent the last will") })
+		mustFailWith(t, id, r, `"esp-device"`, "no other client of yours was subscribed", "devices/ESPDEVICE/status")
+	})
+	t.Run("mistake: solved, then the device says goodbye (Ctrl+C)", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, false)
+		sol := srv.solution(t, nil, mqttCourse, secOther, id)
+		watch := srv.shellSub(t, line(t, sol, "mosquitto_sub", "-t devices/ESPDEVICE/status -v"))
+		shell(t, block(t, sol, "--will-topic", "kill -9 $!"))
+		watch.expect(t, "devices/ESPDEVICE/status offline")
+		mustPass(t, id, srv.press(t, nil, "", mqttCourse, id))
+		device := strings.TrimSuffix(line(t, sol, "mosquitto_sub", "--will-topic"), " &")
+		srv.shellSub(t, device).interrupt(t)
+		r := srv.pressUntil(t, mqttCourse, id, func(r checkResult) bool { return strings.Contains(r.Summary, "gracefully") })
+		mustFailWith(t, id, r, `"esp-device"`, "gracefully", "discarded its will")
+	})
 }
 
 func TestExercisePersistentSession(t *testing.T) {
@@ -160,6 +195,7 @@ func TestExercisePersistentSession(t *testing.T) {
 		subLine := edit(line(t, sol, "mosquitto_sub", "-i my-dashboard"))
 		srv.shellSub(t, subLine).interrupt(t)
 		shell(t, line(t, sol, "mosquitto_pub", "-q 1", topic))
+		srv.awaitPublish(t, topic, `{"value": 30}`, 1) // queued before the client comes back
 		return srv.shellSub(t, subLine)
 	}
 	t.Run("solved: Check pressed while the client is away", func(t *testing.T) {
@@ -170,7 +206,10 @@ func TestExercisePersistentSession(t *testing.T) {
 		srv.shellSub(t, subLine).interrupt(t)
 		res := make(chan checkResult, 1)
 		go func() { res <- srv.press(t, nil, "", mqttCourse, id) }()
-		time.Sleep(500 * time.Millisecond) // the learner goes back to the terminal
+		// The learner goes back to the terminal once Check has published.
+		srv.awaitJournal(t, "Check's publish on "+topic, func(e journalEvent) bool {
+			return e.Kind == "publish" && e.Topic == topic && e.Source == "platform" && e.QoS == 1
+		})
 		back := srv.shellSub(t, subLine)
 		if l := back.next(t); !strings.HasPrefix(l, topic+" ") {
 			t.Errorf("the client came back to %q, want the value Check published on %s", l, topic)
@@ -208,6 +247,7 @@ func TestExerciseRetainedMessage(t *testing.T) {
 		if out, err := srv.mosquitto(t, "mosquitto_pub", "-t", "devices/ESPDEVICE/status", "-m", "online"); err != nil {
 			t.Fatalf("mosquitto_pub: %v\n%s", err, out)
 		}
+		srv.awaitPublish(t, "devices/ESPDEVICE/status", "online", 0)
 		srv.startSub(t, "-t", "devices/ESPDEVICE/status", "-v").quiet(t, 200*time.Millisecond)
 		mustFailWith(t, id, srv.press(t, nil, "", mqttCourse, id), "devices/ESPDEVICE/status", "without the retain flag", "-r")
 	})
@@ -254,7 +294,7 @@ func TestExerciseHandsOnSensor(t *testing.T) {
 		}
 		sub.next(t)
 		r := srv.press(t, nil, "", mqttCourse, id)
-		mustFailWith(t, id, r, "not called the REST API", "POST /api/v2/devices/ESPDEVICE/sensors/TC/value", "curl")
+		mustFailWith(t, id, r, "not called the REST API", "published on "+seedTC+" over MQTT instead", "POST /api/v2/devices/ESPDEVICE/sensors/TC/value", "curl")
 		if ok, msg := detail(t, r, "delivered"); ok || !strings.Contains(msg, "REST API") {
 			t.Errorf("delivered after an MQTT publish: passed=%v %q, want a failure asking for the REST API", ok, msg)
 		}
@@ -371,6 +411,7 @@ func TestExercisePublishReading(t *testing.T) {
 		if out, err := srv.mosquitto(t, "mosquitto_pub", "-t", topic, "-m", "42"); err != nil {
 			t.Fatalf("mosquitto_pub: %v\n%s", err, out)
 		}
+		srv.awaitPublish(t, topic, "42", 0)
 		mustFailWith(t, id, srv.press(t, nil, "", sensorCourse, id), topic, "not a JSON object", `{"value": 21.5}`)
 	})
 	t.Run("mistake: subscribed to one sensor only", func(t *testing.T) {
@@ -380,6 +421,7 @@ func TestExercisePublishReading(t *testing.T) {
 		if out, err := srv.mosquitto(t, "mosquitto_pub", "-t", topic, "-m", `{"value": 42}`); err != nil {
 			t.Fatalf("mosquitto_pub: %v\n%s", err, out)
 		}
+		srv.awaitPublish(t, topic, `{"value": 42}`, 0)
 		mustFailWith(t, id, srv.press(t, nil, "", sensorCourse, id), "does not match devices/GREENHOUSE/sensors/TC/value")
 	})
 }

@@ -83,6 +83,7 @@ func TestCoursesSolvedInOrderOnOneLab(t *testing.T) {
 		subLine := line(t, sol, "mosquitto_sub", "-i my-dashboard")
 		srv.shellSub(t, subLine).interrupt(t)
 		shell(t, line(t, sol, "mosquitto_pub", "-q 1", topic))
+		srv.awaitPublish(t, topic, `{"value": 30}`, 1) // queued before the client comes back
 		srv.shellSub(t, subLine).expect(t, topic+` {"value": 30}`)
 		r := srv.press(t, nil, "", mqttCourse, "persistent-session")
 		if !strings.Contains(r.Summary, `"my-dashboard"`) {
@@ -93,6 +94,7 @@ func TestCoursesSolvedInOrderOnOneLab(t *testing.T) {
 	step("retained-message", func(t *testing.T) checkResult {
 		sol := srv.solution(t, nil, mqttCourse, secOther, "retained-message")
 		shell(t, line(t, sol, "mosquitto_pub", "-r"))
+		srv.awaitPublish(t, "devices/ESPDEVICE/status", "online", 0)
 		srv.shellSub(t, line(t, sol, "mosquitto_sub", "devices/ESPDEVICE/status")).expect(t, "devices/ESPDEVICE/status online")
 		return srv.press(t, nil, "", mqttCourse, "retained-message")
 	})

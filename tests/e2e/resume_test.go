@@ -35,6 +35,7 @@ func TestResumedSessionWithMosquittoSub(t *testing.T) {
 			if out, err := srv.mosquitto(t, "mosquitto_pub", "-q", "1", "-t", resumeTopic, "-m", `{"value": 30}`); err != nil {
 				t.Fatalf("mosquitto_pub: %v %s", err, out)
 			}
+			srv.awaitPublish(t, resumeTopic, `{"value": 30}`, 1) // queued before the client comes back
 			back := srv.shellSub(t, subLine)
 			back.expect(t, resumeTopic+` {"value": 30}`)
 			back.quiet(t, 300*time.Millisecond)
@@ -84,6 +85,7 @@ process.stdin.on("data", () => session(() => {}));
 	if out, err := srv.mosquitto(t, "mosquitto_pub", "-q", "1", "-t", resumeTopic, "-m", `{"value": 30}`); err != nil {
 		t.Fatalf("mosquitto_pub: %v %s", err, out)
 	}
+	srv.awaitPublish(t, resumeTopic, `{"value": 30}`, 1) // queued before the client comes back
 	app.send(t, "back\n")
 	app.waitFor(t, "CONNACK present=true")
 	if l := app.waitFor(t, "MESSAGE"); l != "MESSAGE "+resumeTopic+` {"value": 30} dup=false` {
@@ -111,6 +113,7 @@ func TestResumedSessionWithPaho(t *testing.T) {
 	if out, err := srv.mosquitto(t, "mosquitto_pub", "-q", "1", "-t", resumeTopic, "-m", `{"value": 30}`); err != nil {
 		t.Fatalf("mosquitto_pub: %v %s", err, out)
 	}
+	srv.awaitPublish(t, resumeTopic, `{"value": 30}`, 1) // queued before the client comes back
 	back, ack := mustV5(t, srv.MQTT, connect(), sess)
 	if !ack.SessionPresent {
 		t.Error("CONNACK SessionPresent = false on return, want true")
