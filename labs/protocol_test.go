@@ -132,3 +132,31 @@ func TestConnackAnnouncesMaximumPacketSizeAndBiggerGetsDisconnect0x95(t *testing
 		t.Fatalf("reason %q does not say the limit", pk.Properties.ReasonString)
 	}
 }
+
+// TestPacketSizeLimitIsTheSameInTheFrontAndInMochi pins a reliance on mochi:
+// meteredConn sends DISCONNECT 0x95 for exactly the packets mochi's
+// ReadFixedHeader refuses (remaining length + 1 over MaximumPacketSize), so
+// a packet one byte below is delivered and one at the limit is refused.
+func TestPacketSizeLimitIsTheSameInTheFrontAndInMochi(t *testing.T) {
+	l, addr := personal(t)
+	limit := l.Config().Limits.PacketSize
+	sub := labtest.MustDial(t, addr, &paho.Connect{ClientID: "sub", CleanStart: true})
+	sub.Sub(t, "t", 0)
+	publish := func(remaining int) *labtest.Raw {
+		r, _ := labtest.RawDial(t, addr, labtest.RawConnect(5, fmt.Sprint("edge", remaining), "", "", true))
+		// remaining = topic (2+1) + properties length (1) + payload, at QoS 0
+		r.Send(t, packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish}, TopicName: "t",
+			Payload: bytes.Repeat([]byte("x"), remaining-4)})
+		return r
+	}
+	publish(limit - 1)
+	if m := sub.Next(t); len(m.Payload) != limit-5 {
+		t.Fatalf("got %d bytes, want the packet just under the limit delivered", len(m.Payload))
+	}
+	r := publish(limit)
+	pk, err := r.Read()
+	if err != nil || pk.FixedHeader.Type != packets.Disconnect || pk.ReasonCode != packets.ErrPacketTooLarge.Code {
+		t.Fatalf("a packet at the limit: %+v, %v; want DISCONNECT 0x95", pk.FixedHeader, err)
+	}
+	sub.None(t, 100*time.Millisecond)
+}
