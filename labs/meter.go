@@ -12,23 +12,26 @@ import (
 
 // meteredConn is the connection a sandbox broker reads a client from. It
 // follows the MQTT framing of what the client sends (each packet's type and
-// remaining length, never its content) to do two things mochi does not:
+// remaining length, never its content) to do what mochi does not:
 //
 //   - Back-pressure: the first byte of a PUBLISH is handed to the broker only
 //     once the sandbox's publish rate allows it. A client over the rate is
 //     simply not read meanwhile: it waits in its own TCP window instead of
 //     making the broker decode messages only to drop them, which is what let
-//     one learner's flood slow every other learner down.
+//     one learner's flood slow every other learner down. A client over the
+//     rate without a break for Limits.FloodTimeout gets DISCONNECT 0x96.
 //   - Packet too large: an MQTT 5 client whose packet is over the size the
 //     CONNACK announced gets DISCONNECT 0x95 before mochi closes the
 //     connection ([MQTT-3.2.2-15] lets a server just close; saying why is kinder).
+//
+// mochi keeps it as the client's Net.Conn, which disconnectNow relies on.
 type meteredConn struct {
 	net.Conn
 	sb       *Sandbox
 	clientID string
 	v5       bool
 
-	wmu       sync.Mutex // mochi writes whole packets; tooLarge's DISCONNECT goes between them
+	wmu       sync.Mutex // mochi writes whole packets; the DISCONNECTs written here go between them
 	closeOnce sync.Once
 	closed    chan struct{}
 
