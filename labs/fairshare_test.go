@@ -194,3 +194,32 @@ func TestSustainedFloodIsDisconnectedAndFreesItsSlot(t *testing.T) {
 	}
 	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Detail["limit"] == "publish-flood" })
 }
+
+func TestJournalMergesTheLearnersEventsAndTheRefusalsInOrder(t *testing.T) {
+	l := labtest.NewLabs(t, labs.Config{})
+	sb, _ := l.Sandbox("j", labs.Setup{})
+	for i := 0; i < 3*labs.JournalSize; i++ {
+		e := labs.Event{Kind: labs.KindPublish, ClientID: "mine"}
+		if i%3 == 0 {
+			e = labs.Event{Kind: labs.KindRefused}
+		}
+		sb.Journal().Add(e)
+	}
+	all := sb.Journal().Since(0)
+	refused := 0
+	for i, e := range all {
+		if i > 0 && e.Seq <= all[i-1].Seq {
+			t.Fatalf("event %d has seq %d after %d", i, e.Seq, all[i-1].Seq)
+		}
+		if e.Kind == labs.KindRefused {
+			refused++
+		}
+	}
+	if mine := len(all) - refused; mine != labs.JournalSize || refused != labs.NoiseSize {
+		t.Fatalf("kept %d of the learner's events and %d refusals, want %d and %d", mine, refused, labs.JournalSize, labs.NoiseSize)
+	}
+	from := all[len(all)-10].Seq
+	if got := sb.Journal().Since(from); len(got) != 9 || got[0].Seq <= from {
+		t.Fatalf("Since(%d): %d events", from, len(got))
+	}
+}
