@@ -39,12 +39,12 @@ type meteredConn struct {
 	buf     []byte
 	frame   framing
 	// throttledSince is when the client's publishes started waiting for
-	// their turn without a break (zero while it keeps to the rate). Past
+	// their turn without a break; lastWait, when the latest wait ended. Past
 	// Limits.FloodTimeout the connection ends: what it already sent (socket
 	// buffers hold minutes of tiny publishes at the rate, even after the
 	// client quits) would otherwise keep one of the sandbox's client slots
 	// long after Ctrl+C.
-	throttledSince time.Time
+	throttledSince, lastWait time.Time
 }
 
 // framing is where the reader stands in the client's packet stream.
@@ -122,11 +122,13 @@ func (c *meteredConn) Read(p []byte) (int, error) {
 func (c *meteredConn) waitTurn() error {
 	wait := c.sb.bucket.reserve()
 	if wait <= 0 {
-		c.throttledSince = time.Time{}
 		return nil
 	}
+	// A break in the waiting (none for a second, or half the timeout) ends a
+	// flood; a busy machine's scheduling delays, which refill the bucket
+	// between two reads of a client still sending, do not.
 	now := time.Now()
-	if c.throttledSince.IsZero() {
+	if c.throttledSince.IsZero() || now.Sub(c.lastWait) > min(time.Second, c.sb.limits.FloodTimeout/2) {
 		c.throttledSince = now
 	} else if now.Sub(c.throttledSince) > c.sb.limits.FloodTimeout {
 		c.sb.limit("publish-flood", c.clientID, "", fmt.Sprintf(
@@ -142,6 +144,7 @@ func (c *meteredConn) waitTurn() error {
 	defer t.Stop()
 	select {
 	case <-t.C:
+		c.lastWait = time.Now()
 		return nil
 	case <-c.closed:
 		return net.ErrClosed
