@@ -518,3 +518,22 @@ func (s *server) awaitPublish(t *testing.T, topic, payload string, qos byte) {
 		return e.Kind == "publish" && e.Topic == topic && e.Payload == payload && e.QoS == qos && e.Source != "platform"
 	})
 }
+
+// awaitDeliver waits until the broker has journaled a delivery on topic
+// whose payload holds part (to clientID, or to any learner client if "").
+func (s *server) awaitDeliver(t *testing.T, clientID, topic, part string) {
+	t.Helper()
+	s.awaitJournal(t, fmt.Sprintf("a delivery of %s on %s to %q", part, topic, clientID), func(e journalEvent) bool {
+		return e.Kind == "deliver" && e.Topic == topic && strings.Contains(e.Payload, part) && (clientID == "" || e.ClientID == clientID)
+	})
+}
+
+// awaitREST waits until the journal holds a REST call of method on a path
+// ending in suffix.
+func (s *server) awaitREST(t *testing.T, method, suffix string) {
+	t.Helper()
+	s.awaitJournal(t, method+" …"+suffix, func(e journalEvent) bool {
+		p, _ := e.Detail["path"].(string)
+		return e.Kind == "rest" && e.Detail["method"] == method && strings.HasSuffix(p, suffix)
+	})
+}
