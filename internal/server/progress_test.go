@@ -302,3 +302,18 @@ live:
 		t.Errorf("export without the token: %d", r.status)
 	}
 }
+
+// TestTheNoScriptQuizVerdictLinksBackToTheQuiz: the verdict page's way
+// back is an anchor that exists on the section page.
+func TestTheNoScriptQuizVerdictLinksBackToTheQuiz(t *testing.T) {
+	ts := startServer(t, quizFixture(), false)
+	c := browser(t)
+	r := do(t, c, "POST", ts.URL+"/courses/quizzy/quizzes/qos", url.Values{"answer": {"a2"}}, "Origin", ts.URL)
+	const back = `href="/courses/quizzy/one#quiz-qos"`
+	if r.status != http.StatusOK || !strings.Contains(r.body, back) {
+		t.Fatalf("verdict page: %d, want a link %s:\n%s", r.status, back, r.body)
+	}
+	if page := do(t, c, "GET", ts.URL+"/courses/quizzy/one", nil).body; !strings.Contains(page, `id="quiz-qos"`) {
+		t.Error("the section page has no element with id quiz-qos")
+	}
+}
