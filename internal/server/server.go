@@ -125,6 +125,11 @@ func (s *Server) Close() {
 	s.console.con.Close()
 }
 
+// EndStreams ends the live event streams (instructor dashboards, lab
+// consoles), which never end by themselves: call it before a graceful
+// shutdown so that it does not wait for them.
+func (s *Server) EndStreams() { s.streams.endAll(errShuttingDown) }
+
 // Handler returns the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 

@@ -92,6 +92,23 @@ func (c *streamCap) open(ctx context.Context, who string) (context.Context, func
 	return sctx, release, nil
 }
 
+// errShuttingDown ends the streams of a server that is stopping.
+var errShuttingDown = errors.New("the server is stopping")
+
+// endAll ends every live stream with cause. A stream never ends by itself,
+// so a graceful shutdown would otherwise wait for each open dashboard and
+// lab console until its deadline; their browsers reconnect (to another
+// node of a cluster).
+func (c *streamCap) endAll(cause error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.people {
+		for _, ls := range p.live {
+			ls.cancel(cause)
+		}
+	}
+}
+
 // liveCount is how many streams of who are open, for tests.
 func (c *streamCap) liveCount(who string) int {
 	c.mu.Lock()
