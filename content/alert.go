@@ -21,6 +21,22 @@ var kindAlert = ast.NewNodeKind("Alert")
 // alertTypes are the kinds of box authors may ask for; each is a CSS class.
 var alertTypes = map[string]bool{"info": true, "success": true, "warning": true, "danger": true}
 
+// alertAliases are other words authors use for the types.
+var alertAliases = map[string]string{"error": "danger", "warn": "warning", "note": "info", "tip": "success", "caution": "warning"}
+
+// alertType is the type shown for what the author asked: one of alertTypes,
+// "info" when the word is unknown.
+func alertType(asked string) string {
+	t := strings.ToLower(strings.TrimSpace(asked))
+	if a := alertAliases[t]; a != "" {
+		return a
+	}
+	if !alertTypes[t] {
+		return "info"
+	}
+	return t
+}
+
 type alertNode struct {
 	ast.BaseBlock
 	alertType string // always one of alertTypes
@@ -43,13 +59,11 @@ func (alertParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) 
 	if !ok {
 		return nil, parser.NoChildren
 	}
-	n := &alertNode{asked: attrs["type"], alertType: strings.ToLower(strings.TrimSpace(attrs["type"]))}
-	if n.alertType == "" {
-		n.alertType = "info"
+	asked, ok := attrs["type"]
+	if !ok {
+		asked = attrs["severity"] // the other name authors use for it
 	}
-	if !alertTypes[n.alertType] {
-		n.alertType = "info"
-	}
+	n := &alertNode{asked: asked, alertType: alertType(asked)}
 	if inner, ok := innerSegment(seg, line, end, "alert"); ok {
 		// <alert>text</alert> on one line: its text is one paragraph.
 		if inner.Len() > 0 {
@@ -75,7 +89,7 @@ func (alertParser) Close(node ast.Node, _ text.Reader, pc parser.Context) {
 	if !n.done {
 		courseOf(pc).errorAt(n.Pos(), "<alert> is not closed, so it runs to the end of its block; add </alert> on a line of its own after its text")
 	}
-	if asked := strings.ToLower(strings.TrimSpace(n.asked)); asked != "" && !alertTypes[asked] {
+	if asked := strings.ToLower(strings.TrimSpace(n.asked)); asked != "" && !alertTypes[asked] && alertAliases[asked] == "" {
 		courseOf(pc).warningAt(n.Pos(), `<alert type=%q>: unknown type, shown as "info"; use one of info, success, warning, danger`, n.asked)
 	}
 }

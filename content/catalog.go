@@ -11,9 +11,10 @@ import (
 // Folder names carry the order of the catalog: "4.EdgeComputing" sorts as 4 and
 // shows as "Edge Computing"; "draft.x" is not published.
 
-var orderRE = regexp.MustCompile(`^(\d+)\.(.+)$`)
+var orderRE = regexp.MustCompile(`^(\d+)[._](.+)$`)
 
-// splitOrder splits "4.EdgeComputing" into 4 and "EdgeComputing".
+// splitOrder splits "4.EdgeComputing" into 4 and "EdgeComputing" (and a
+// program's unit folder "2_Sensors" into 2 and "Sensors").
 func splitOrder(name string) (order int, label string, ok bool) {
 	m := orderRE.FindStringSubmatch(name)
 	if m == nil {
@@ -26,7 +27,12 @@ func splitOrder(name string) (order int, label string, ok bool) {
 	return n, m[2], true
 }
 
-func isDraft(name string) bool { return strings.HasPrefix(strings.ToLower(name), "draft.") }
+// isDraft reports whether a folder is unpublished: its name, or its name
+// after the order prefix ("3.draft.Future"), starts with "draft.".
+func isDraft(name string) bool {
+	_, label, _ := splitOrder(name)
+	return strings.HasPrefix(strings.ToLower(name), "draft.") || strings.HasPrefix(strings.ToLower(label), "draft.")
+}
 
 // sortFolders orders siblings: by front matter weight (a weight of 0 means
 // none, and comes after every weighted folder, as in Hugo), then by order prefix

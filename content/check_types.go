@@ -81,12 +81,14 @@ var CheckTypes = map[string]CheckType{
 	"received": {
 		Summary:  "a learner's client receives fresh values the platform publishes: on every sensor and actuator of device, or on each of topics",
 		OneOf:    []string{"device", "topics"},
-		Optional: []string{"qos", "timeout"},
+		Optional: []string{"qos", "timeout", "wildcard"},
 		Values: map[string]CheckValue{
 			"device":  {Kind: KindName, Summary: "a device of the lab: all its sensors and actuators"},
 			"topics":  {Kind: KindTopicList, Summary: "comma-separated topics"},
 			"qos":     qosValue,
 			"timeout": timeoutValue,
+			"wildcard": {Kind: KindChoice, Choices: []string{"+"},
+				Summary: "+: the values must arrive through one subscription with + and no # (a broader filter such as devices/# is refused)"},
 		},
 	},
 	"subscribed": {
@@ -128,7 +130,7 @@ var CheckTypes = map[string]CheckType{
 		},
 	},
 	"will": {
-		Summary:  "a learner's client set a last will on topic, and it was delivered after an ungraceful disconnect",
+		Summary:  "a learner's client set a last will on topic, lost its connection without DISCONNECT, and another learner client received the will (the latest attempt counts)",
 		Required: []string{"topic"},
 		Values:   map[string]CheckValue{"topic": filterValue},
 	},

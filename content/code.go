@@ -9,7 +9,6 @@ import (
 	"github.com/alecthomas/chroma/v2/lexers"
 	"github.com/alecthomas/chroma/v2/styles"
 	"github.com/yuin/goldmark"
-	highlighting "github.com/yuin/goldmark-highlighting/v2"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/util"
@@ -33,6 +32,11 @@ func codeFormatter() *chromahtml.Formatter {
 	return chromahtml.New(chromahtml.WithClasses(true))
 }
 
+// sharedFormatter formats every code block: a chroma formatter computes its
+// style's CSS classes once and keeps them, a third of a tree's render time
+// when each block made its own. It is safe for concurrent use.
+var sharedFormatter = sync.OnceValue(codeFormatter)
+
 // writeCodeStart opens the wrapper; pre says whether to open <pre><code> too,
 // which chroma writes itself for highlighted code.
 func writeCodeStart(w util.BufWriter, lang []byte, pre bool) {
@@ -55,17 +59,6 @@ func writeCodeEnd(w util.BufWriter, pre bool) {
 	_, _ = w.WriteString("</div>\n")
 }
 
-// codeWrapper adapts the wrapper to goldmark-highlighting, which calls it around
-// fenced code blocks.
-func codeWrapper(w util.BufWriter, c highlighting.CodeBlockContext, entering bool) {
-	if entering {
-		lang, _ := c.Language()
-		writeCodeStart(w, lang, !c.Highlighted())
-	} else {
-		writeCodeEnd(w, !c.Highlighted())
-	}
-}
-
 // writeCode highlights code in lang (plain if lang is empty or unknown) inside the
 // wrapper, for code that is not a fenced block (HTML documents, indented code).
 func writeCode(w util.BufWriter, lang string, code []byte) {
@@ -76,7 +69,7 @@ func writeCode(w util.BufWriter, lang string, code []byte) {
 	if lexer != nil {
 		if it, err := chroma.Coalesce(lexer).Tokenise(nil, string(code)); err == nil {
 			writeCodeStart(w, []byte(lang), false)
-			_ = codeFormatter().Format(w, styles.Get(lightStyle), it)
+			_ = sharedFormatter().Format(w, styles.Get(lightStyle), it)
 			writeCodeEnd(w, false)
 			return
 		}
@@ -90,6 +83,23 @@ type indentedCodeRenderer struct{}
 
 func (indentedCodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(ast.KindCodeBlock, renderIndentedCode)
+	reg.Register(ast.KindFencedCodeBlock, renderFencedCode)
+}
+
+// renderFencedCode highlights a fenced block in the language of its info
+// string (its first word).
+func renderFencedCode(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	n := node.(*ast.FencedCodeBlock)
+	var code bytes.Buffer
+	for i := 0; i < n.Lines().Len(); i++ {
+		s := n.Lines().At(i)
+		code.Write(s.Value(source))
+	}
+	writeCode(w, string(n.Language(source)), code.Bytes())
+	return ast.WalkSkipChildren, nil
 }
 
 func renderIndentedCode(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
@@ -106,12 +116,6 @@ func renderIndentedCode(w util.BufWriter, source []byte, node ast.Node, entering
 }
 
 func extendCode(m goldmark.Markdown) {
-	highlighting.NewHighlighting(
-		highlighting.WithStyle(lightStyle),
-		highlighting.WithFormatOptions(chromahtml.WithClasses(true)),
-		highlighting.WithWrapperRenderer(codeWrapper),
-		highlighting.WithGuessLanguage(false),
-	).Extend(m)
 	addRenderer(m, indentedCodeRenderer{})
 }
 
@@ -128,7 +132,24 @@ var codeCSS = sync.OnceValue(func() []byte {
 	b.WriteString("/* Code highlighting: chroma " + lightStyle + " and " + darkStyle + " styles. */\n")
 	_ = f.WriteCSS(&b, styles.Get(lightStyle))
 	b.WriteString("@media (prefers-color-scheme: dark) {\n")
-	_ = f.WriteCSS(&b, styles.Get(darkStyle))
+	dark := styles.Get(darkStyle)
+	writeDarkInherits(&b, styles.Get(lightStyle))
+	_ = f.WriteCSS(&b, dark)
 	b.WriteString("}\n")
 	return b.Bytes()
 })
+
+// writeDarkInherits starts the dark rules with one for every token class
+// the light style colours: the token takes the colour of the text around
+// it, unless a dark rule (written after) colours it. Without it a class the
+// dark style leaves to its parent keeps the light style's dark ink on the
+// dark background.
+func writeDarkInherits(b *bytes.Buffer, light *chroma.Style) {
+	for _, tt := range light.Types() {
+		class, ok := chroma.StandardTypes[tt]
+		if !ok || class == "" || !light.Get(tt).Colour.IsSet() {
+			continue
+		}
+		b.WriteString(".chroma ." + class + " { color: inherit }\n")
+	}
+}

@@ -41,3 +41,6 @@ func (c *container) continueUntil(reader text.Reader, tag string, endsEarly func
 	}
 	return parser.Continue | parser.HasChildren, false
 }
+
+// open reports whether a fenced code block is open, whose lines are code.
+func (f *fenceTracker) open() bool { return f.n > 0 }

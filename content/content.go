@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"strings"
 )
 
 // Options tune loading.
@@ -48,6 +49,16 @@ type Catalog struct {
 	// Groups in display order. A Group with an empty Title holds the courses that
 	// are outside any category; only groups holding at least one course are listed.
 	Groups []*Group
+	// Categories lists every category, in display order (depth first), those
+	// holding only sub-categories included: each has a page of its own.
+	Categories []*Group
+	// Welcome holds the welcome texts shown at the top of the catalog: the
+	// root's _index.md, then (in a site) courses/_index.md.
+	Welcome []*Page
+	// Programs, Resources and Solutions are the other sections of a site
+	// folder (see site.go), in display order.
+	Programs             []*Program
+	Resources, Solutions []*Page
 	// Courses lists every published course, in display order (group by group).
 	Courses []*Course
 	// Problems found while loading, in the order they were found.
@@ -58,7 +69,19 @@ type Catalog struct {
 	// Load leaves it nil.
 	Stale map[string][]Problem
 
-	byID map[string]*Course
+	byID       map[string]*Course
+	byCategory map[string]*Group
+	byURL      map[string]*Page
+	// search finds pages by their words (search.go).
+	search *searchIndex
+	// urlPrefix is Options.URLPrefix, where courses are served.
+	urlPrefix string
+	// rendered are this load's renders, which a reload takes over when
+	// nothing they depend on changed.
+	rendered *renderCache
+	// freshRenders counts the documents this load rendered rather than took
+	// over from the previous load.
+	freshRenders int
 }
 
 // Course returns the course with the given id, or nil if there is none.
@@ -71,11 +94,26 @@ func (c *Catalog) Course(id string) *Course {
 
 // Group is a category of courses as the catalog page shows it.
 type Group struct {
+	// ID is the path of slugs from the root, e.g. "edge-computing/ai"; URL is
+	// the category's own page, "/categories/"+ID. Both are empty for the root
+	// group.
+	ID, URL string
+	// Intro is the rendered body of the category's _index.md (its
+	// introduction), empty when it has none.
+	Intro template.HTML
+	// Icon is the front matter material_icon, a Material icon name.
+	Icon string
+	// Dir and File are the category's folder and its _index.md ("" if none);
+	// Files is the folder, for the images of Intro; Meta its front matter.
+	Dir, File string
+	Files     fs.FS
+	Meta      map[string]any
 	// Path holds the titles of the categories from the root, e.g.
 	// ["Edge Computing", "MQTT"]; it is empty for the root group.
 	Path []string
 	// Title, ShortTitle and Description come from the category's _index.md
-	// (title, short_title, description); Title falls back to the folder name.
+	// (title or name, short_title, description or desc); Title falls back to
+	// the folder name.
 	Title, ShortTitle, Description string
 	// Weight orders sibling categories (front matter weight; 0 means unweighted).
 	Weight int
@@ -110,6 +148,25 @@ type Course struct {
 	// placeholders re-renders the course for one learner's lab values; nil
 	// when the course has no placeholder.
 	placeholders *placeholderCache
+	// metaLines are the file lines of the front matter's keys.
+	metaLines map[string]int
+}
+
+// MetaLine returns the line of File where a front matter key is set: a key
+// path such as "lab.devices[1].sensors" (as the lab set-up's errors name
+// them), or the nearest key above it that was written; 0 when unknown.
+func (c *Course) MetaLine(key string) int {
+	for key != "" {
+		if n, ok := c.metaLines[key]; ok {
+			return n
+		}
+		i := strings.LastIndexAny(key, ".[")
+		if i < 0 {
+			break
+		}
+		key = key[:i]
+	}
+	return 0
 }
 
 // Exercise returns the exercise with the given id, or nil.

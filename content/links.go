@@ -23,6 +23,7 @@ type resolved struct {
 	external bool   // another site: links get rel="noopener"
 	drop     bool   // do not link: render the text (or alt text) alone
 	problem  string // what to tell the author, if anything (an Error)
+	warning  string // a slip that still works, or costs only a link (a Warning)
 	anchor   string // a link inside the course's text: the anchor it points to
 	section  string // a link that may name a section: its slug
 }
@@ -41,7 +42,14 @@ func (c *courseContext) resolve(dest string, image bool) resolved {
 	// Character references count, as in the browser: &#106;avascript: is
 	// javascript:. Decoding first also keeps them from hiding in a rewritten path.
 	dest = strings.TrimSpace(htmlUnescape(dest))
-	if dest == "" || strings.HasPrefix(dest, "#") {
+	if dest == "" {
+		what := "link"
+		if image {
+			what = "image"
+		}
+		return resolved{drop: true, warning: "this " + what + " has no address, so its text is shown alone; write the address between the parentheses, or remove them"}
+	}
+	if strings.HasPrefix(dest, "#") {
 		return resolved{url: dest, anchor: strings.TrimPrefix(dest, "#")}
 	}
 	if placeholderRE.MatchString(dest) {
@@ -66,20 +74,25 @@ func (c *courseContext) resolve(dest string, image bool) resolved {
 		return resolved{url: dest, external: true} // //host/path
 	}
 	if strings.HasPrefix(u.Path, "/") {
-		return resolved{url: dest} // the author means this site's own path
+		// The author means this site's own path: a page of one of its
+		// sections must exist.
+		return c.resolveAbsolute(dest, u)
 	}
 	p := path.Clean(u.Path)
+	if r, ok := c.resolveOtherPage(p, u); ok {
+		return r
+	}
 	if p == ".." || strings.HasPrefix(p, "../") {
-		return resolved{drop: true, problem: "the path " + quote(dest) + " leaves the course folder, which is not served; copy the file into the course folder (e.g. img/) and point to it there"}
+		return resolved{drop: true, problem: "the path " + quote(dest) + " leaves the folder of " + path.Base(c.file) + " and names no page or file the site serves; copy the file into the folder (e.g. img/) and point to it there, or link to a page that exists"}
 	}
 	if p == "." || p == "index.md" || p == "_index.md" {
 		// A link to the course's own file: stay on the page, at the anchor.
 		if u.Fragment != "" {
 			return resolved{url: "#" + u.EscapedFragment(), anchor: u.Fragment}
 		}
-		return resolved{url: c.urlPrefix + "/" + url.PathEscape(c.courseID)}
+		return resolved{url: c.base}
 	}
-	r := resolved{url: c.urlPrefix + "/" + url.PathEscape(c.courseID) + "/" + (&url.URL{Path: p}).EscapedPath()}
+	r := resolved{url: c.base + "/" + (&url.URL{Path: p}).EscapedPath()}
 	if u.RawQuery != "" {
 		r.url += "?" + u.RawQuery
 	}
@@ -103,6 +116,68 @@ func (c *courseContext) resolve(dest string, image bool) resolved {
 		}
 	}
 	return r
+}
+
+// withQueryAndFragment adds u's query and fragment to a resolved URL.
+func withQueryAndFragment(to string, u *url.URL) string {
+	if u.RawQuery != "" {
+		to += "?" + u.RawQuery
+	}
+	if u.Fragment != "" {
+		to += "#" + u.EscapedFragment()
+	}
+	return to
+}
+
+// resolveAbsolute checks a site-absolute link: under a section the site
+// serves (/courses/, /resources/, …) it must name a page, or a section or
+// file of one; it is pointed at the page's address as the site serves it.
+func (c *courseContext) resolveAbsolute(dest string, u *url.URL) resolved {
+	els := strings.SplitN(strings.TrimPrefix(u.Path, "/"), "/", 2)
+	if c.site == nil || !sections[els[0]] || len(els) < 2 {
+		return resolved{url: dest}
+	}
+	if to, ok := c.site.absolute(u.Path); ok {
+		return resolved{url: withQueryAndFragment(to, u)}
+	}
+	if to, ok := c.site.absolute(path.Dir(u.Path)); ok {
+		// A section of a course, or a file of a page.
+		return resolved{url: withQueryAndFragment(to+"/"+escapePath(path.Base(u.Path)), u)}
+	}
+	return resolved{url: dest, warning: "the link " + quote(dest) + " names no page this site serves; point it at an existing page (courses, categories, programs, resources and solutions are served under their folder names made lower-case, words joined by \"-\")"}
+}
+
+// resolveOtherPage points a relative link at another page of the site when
+// it names that page's folder or index file (../2.MachineLearning/_index.md),
+// or a file in another page's folder (../other/img/x.png).
+func (c *courseContext) resolveOtherPage(p string, u *url.URL) (resolved, bool) {
+	if c.site == nil || c.files == nil {
+		return resolved{}, false
+	}
+	target := path.Join(c.dir, p)
+	if target == ".." || strings.HasPrefix(target, "../") || target == c.dir || strings.HasPrefix(target, c.dir+"/") && path.Ext(p) != ".md" {
+		return resolved{}, false
+	}
+	if to, ok := c.site.page(target); ok {
+		if to == c.base {
+			return resolved{}, false
+		}
+		return resolved{url: withQueryAndFragment(to, u)}, true
+	}
+	if path.Base(target) == "index.md" || path.Base(target) == "_index.md" {
+		if to, ok := c.site.page(path.Dir(target)); ok && to != c.base {
+			return resolved{url: withQueryAndFragment(to, u)}, true
+		}
+	}
+	if !strings.HasPrefix(p, "../") {
+		return resolved{}, false
+	}
+	if to, ok := c.site.file(target); ok && IsAsset(target) {
+		if _, err := fs.Stat(c.site.fsys, target); err == nil {
+			return resolved{url: withQueryAndFragment(to, u)}, true
+		}
+	}
+	return resolved{}, false
 }
 
 func quote(s string) string { return "\"" + s + "\"" }
@@ -162,6 +237,9 @@ func (linkTransformer) Transform(doc *ast.Document, reader text.Reader, pc parse
 		}
 		if r.problem != "" {
 			c.errorAt(off, "%s", r.problem)
+		}
+		if r.warning != "" {
+			c.warningAt(off, "%s", r.warning)
 		}
 		if r.drop {
 			unwrap(n)

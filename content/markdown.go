@@ -45,6 +45,7 @@ type dialect struct{}
 // Extend registers every part of the dialect.
 func (dialect) Extend(m goldmark.Markdown) {
 	extendYouTube(m)
+	extendShortcodes(m)
 	extendAlert(m)
 	extendQuiz(m)
 	extendExercise(m)
@@ -72,16 +73,21 @@ const (
 // share: where the document comes from, and the problems found in it.
 type courseContext struct {
 	file          string
-	lineOffset    int   // lines of front matter before the body
-	lineStarts    []int // offsets in the body where each line starts
-	courseID      string
-	urlPrefix     string
-	files         fs.FS // the course folder; nil skips file existence checks
+	lineOffset    int    // lines of front matter before the body
+	lineStarts    []int  // offsets in the body where each line starts
+	courseID      string // "" for a page that is not a course
+	base          string // URL of the document's folder: /courses/ID, /resources/a/b
+	dir           string // the document's folder in the site's fs.FS, for links out of it
+	site          *siteIndex
+	files         fs.FS // the document's folder; nil skips file existence checks
 	problems      []Problem
 	quizIDs       map[string]bool
 	quizCount     int
 	exerciseIDs   map[string]bool
 	exerciseCount int
+	// figuresOpen counts <figure src=…> tags written whole whose </figure>
+	// is still to come (and to drop).
+	figuresOpen int
 	// pageLinks are links to anchors and sections, checked once the sections
 	// are known (sections.go).
 	pageLinks []pageLink
@@ -89,16 +95,29 @@ type courseContext struct {
 
 var courseKey = parser.NewContextKey()
 
-func newCourseContext(file string, lineOffset int, body []byte, courseID, urlPrefix string, files fs.FS) *courseContext {
+// doc is one Markdown file to render: where it is read from and where it is
+// served.
+type doc struct {
+	file     string // path in the site's fs.FS
+	lines    int    // lines of front matter before body
+	body     []byte
+	courseID string // "" for a page that is not a course
+	base     string // URL of the folder, without a final "/"
+	dir      string // folder in the site's fs.FS
+	files    fs.FS  // the folder
+	site     *siteIndex
+}
+
+func newCourseContext(d doc) *courseContext {
 	starts := []int{0}
-	for i, b := range body {
+	for i, b := range d.body {
 		if b == '\n' {
 			starts = append(starts, i+1)
 		}
 	}
 	return &courseContext{
-		file: file, lineOffset: lineOffset, lineStarts: starts,
-		courseID: courseID, urlPrefix: urlPrefix, files: files,
+		file: d.file, lineOffset: d.lines, lineStarts: starts,
+		courseID: d.courseID, base: d.base, dir: d.dir, site: d.site, files: d.files,
 		quizIDs: map[string]bool{}, exerciseIDs: map[string]bool{},
 	}
 }
@@ -109,7 +128,7 @@ func courseOf(pc parser.Context) *courseContext {
 	if c, ok := pc.Get(courseKey).(*courseContext); ok {
 		return c
 	}
-	c := newCourseContext("", 0, nil, "course", DefaultURLPrefix, nil)
+	c := newCourseContext(doc{courseID: "course", base: DefaultURLPrefix + "/course"})
 	pc.Set(courseKey, c)
 	return c
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"container/list"
 	"html/template"
-	"io/fs"
 	"regexp"
 	"strings"
 	"sync"
@@ -115,13 +114,8 @@ const placeholderCacheSize = 64
 // kept, so a learner's next page costs nothing.
 type placeholderCache struct {
 	md       goldmark.Markdown
-	file     string
-	offset   int
-	body     []byte
-	courseID string
-	prefix   string
+	doc      doc
 	title    string
-	files    fs.FS
 	sections int
 
 	mu      sync.Mutex
@@ -136,32 +130,35 @@ type placeholderEntry struct {
 }
 
 // markPlaceholders sets Section.HasPlaceholders on the sections whose HTML
-// depends on lab values, by rendering the course once more with other values,
-// and prepares the course's cache for HTMLFor.
-func (l *loader) markPlaceholders(c *Course, f *folder) {
+// depends on lab values, by rendering the course once more with other values
+// (unless probe is false: a render taken over from the previous load carries
+// its marks), and prepares the course's cache for HTMLFor.
+func (l *loader) markPlaceholders(c *Course, d doc, probe bool) {
 	pc := &placeholderCache{
-		md: l.md, file: f.index, offset: f.lines, body: f.body, courseID: c.ID,
-		prefix: l.opts.URLPrefix, title: c.Title, files: c.Files, sections: len(c.Sections),
+		md: l.md, doc: d, title: c.Title, sections: len(c.Sections),
 		entries: map[string]*list.Element{}, lru: list.New(),
 	}
-	probe := map[string]string{}
-	for _, n := range PlaceholderNames {
-		probe[n] = "lab-probe-" + n
+	c.placeholders = pc
+	if !probe {
+		return
 	}
-	other := pc.render(probe)
+	values := map[string]string{}
+	for _, n := range PlaceholderNames {
+		values[n] = "lab-probe-" + n
+	}
+	other := pc.render(values)
 	for i, s := range c.Sections {
 		if other == nil || other[i] != s.HTML {
 			s.HasPlaceholders = true
 		}
 	}
-	c.placeholders = pc
 }
 
 // render renders every section of the course with values, or returns nil if
 // the result does not have the course's sections (it always should).
 func (pc *placeholderCache) render(values map[string]string) []template.HTML {
-	cc := newCourseContext(pc.file, pc.offset, pc.body, pc.courseID, pc.prefix, pc.files)
-	r := renderCourse(pc.md, cc, substitute(pc.body, values), pc.title)
+	cc := newCourseContext(pc.doc)
+	r := renderCourse(pc.md, cc, substitute(pc.doc.body, values), pc.title)
 	if len(r.sections) != pc.sections {
 		return nil
 	}

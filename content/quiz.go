@@ -1,6 +1,7 @@
 package content
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"net/url"
@@ -72,7 +73,17 @@ func (quizParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (
 }
 
 func (quizParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
-	state, _ := node.(*quizNode).continueUntil(reader, "quiz", startsSection)
+	n := node.(*quizNode)
+	if !n.done && !n.fence.open() {
+		// Authors indent answers by a tab or four spaces, as HTML inside
+		// its tag, never meaning a code block: inside a quiz, indentation
+		// says nothing, so it is skipped before the answers are read.
+		line, _ := reader.PeekLine()
+		if ws := len(line) - len(bytes.TrimLeft(line, " \t")); ws > 0 && ws < len(bytes.TrimRight(line, "\r\n")) {
+			reader.Advance(ws)
+		}
+	}
+	state, _ := n.continueUntil(reader, "quiz", startsSection)
 	return state
 }
 
@@ -175,7 +186,7 @@ func (quizTransformer) Transform(doc *ast.Document, reader text.Reader, pc parse
 			c.errorAt(pos, `<quiz id=%q>: another quiz of this course has the same id; give each quiz its own id`, id)
 		}
 		c.quizIDs[q.id] = true
-		q.action = c.urlPrefix + "/" + url.PathEscape(c.courseID) + "/quizzes/" + url.PathEscape(q.id)
+		q.action = c.base + "/quizzes/" + url.PathEscape(q.id)
 
 		rights, count := 0, 0
 		for a := q.FirstChild(); a != nil; a = a.NextSibling() {
@@ -261,7 +272,10 @@ func renderQuiz(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.W
 		if title == "" {
 			title = "Quiz"
 		}
-		_, _ = w.WriteString(`<form class="quiz" data-quiz="`)
+		// The id is where the verdict page without JavaScript links back to.
+		_, _ = w.WriteString(`<form class="quiz" id="quiz-`)
+		_, _ = w.Write(util.EscapeHTML([]byte(n.id)))
+		_, _ = w.WriteString(`" data-quiz="`)
 		_, _ = w.Write(util.EscapeHTML([]byte(n.id)))
 		_, _ = w.WriteString(`" data-quiz-type="` + n.quizType + `" method="post" action="`)
 		_, _ = w.Write(util.EscapeHTML([]byte(n.action)))

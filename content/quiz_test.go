@@ -49,7 +49,7 @@ func TestQuizPageNeverRevealsRightAnswer(t *testing.T) {
 			t.Errorf("answers differ in markup:\n%s\n%s", answers[0], a)
 		}
 	}
-	if !strings.Contains(out, `<form class="quiz" data-quiz="q1" data-quiz-type="single-choice" method="post" action="/courses/demo/quizzes/q1">`) ||
+	if !strings.Contains(out, `<form class="quiz" id="quiz-q1" data-quiz="q1" data-quiz-type="single-choice" method="post" action="/courses/demo/quizzes/q1">`) ||
 		!strings.Contains(out, `<input type="radio" name="answer" value="a1"`) ||
 		!strings.Contains(out, `<input type="checkbox" name="answer" value="a3"`) ||
 		!strings.Contains(out, `<p class="quiz-feedback" aria-live="polite"></p>`) {

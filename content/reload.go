@@ -109,7 +109,8 @@ func (r *Reloader) check() {
 	}
 	r.print = p
 	prev := r.cur.Load()
-	next := Load(r.fsys, r.opts)
+	// Only what changed is rendered again; the rest is taken from prev.
+	next := loadWith(r.fsys, r.opts, prev.rendered)
 	cat := keepGoodCourses(r.fsys, prev, next)
 	r.logProblems(cat)
 	r.logger.Info("courses reloaded", "courses", len(cat.Courses), "problems", len(cat.Problems), "stale", len(cat.Stale))
@@ -197,10 +198,15 @@ func keepGoodCourses(fsys fs.FS, prev, next *Catalog) *Catalog {
 	if len(stale) == 0 {
 		return next
 	}
-	cat := &Catalog{Problems: next.Problems, Stale: stale, byID: map[string]*Course{}}
+	// Everything but the courses is next's as it is.
+	copied := *next
+	cat := &copied
+	cat.Groups, cat.Courses, cat.Stale, cat.byID = nil, nil, stale, map[string]*Course{}
 	groups := slices.Clone(next.Groups)
+	clones := map[*Group]*Group{}
 	for i, g := range groups {
 		ng := *g
+		clones[g] = &ng
 		ng.Courses = slices.Clone(g.Courses)
 		for j, c := range ng.Courses {
 			if old := replace[c.ID]; old != nil {
@@ -212,6 +218,14 @@ func keepGoodCourses(fsys fs.FS, prev, next *Catalog) *Catalog {
 	for _, old := range missing {
 		groups = putBack(groups, prev, old)
 	}
+	cat.Categories = slices.Clone(next.Categories)
+	cat.byCategory = map[string]*Group{}
+	for i, g := range cat.Categories {
+		if ng := clones[g]; ng != nil {
+			cat.Categories[i] = ng
+		}
+		cat.byCategory[cat.Categories[i].ID] = cat.Categories[i]
+	}
 	for _, g := range groups {
 		cat.Groups = append(cat.Groups, g)
 		cat.Courses = append(cat.Courses, g.Courses...)
@@ -219,6 +233,7 @@ func keepGoodCourses(fsys fs.FS, prev, next *Catalog) *Catalog {
 	for _, c := range cat.Courses {
 		cat.byID[c.ID] = c
 	}
+	cat.buildSearch()
 	return cat
 }
 

@@ -172,3 +172,46 @@ func TestReloaderBackgroundLoopAndConcurrentReaders(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// A reload after an edit renders again only the course that changed; the
+// others (and every page of the site) are taken over from the previous load.
+func TestReloadRendersOnlyTheChangedCourse(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("testdata/site")); err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReloader(fsys, Options{}, nil)
+	first := r.Catalog()
+	docs := first.rendered.Len()
+	if first.freshRenders != docs || docs < 15 {
+		t.Fatalf("first load rendered %d of %d documents", first.freshRenders, docs)
+	}
+	writeCourse(t, dir, "courses/4.EdgeComputing/5.AI/1.Vision/index.md", "---\ntitle: Seeing with a camera\n---\n# Cameras\n\nNow it counts wasps.\n")
+	next := r.Reload()
+	if next == first {
+		t.Fatal("the edit was not seen")
+	}
+	if next.freshRenders != 1 {
+		t.Errorf("the reload rendered %d documents, want only the edited course", next.freshRenders)
+	}
+	if got := string(next.Course("vision").Sections[0].HTML); !strings.Contains(got, "wasps") {
+		t.Errorf("the edit does not show: %s", got)
+	}
+	if hits := next.Search("wasps", 5); len(hits) != 1 || hits[0].URL != "/courses/vision/cameras" {
+		t.Errorf("search was not rebuilt: %v", hits)
+	}
+	// Sections taken over are the new catalog's own.
+	if s := next.Course("micropython").Sections[0]; s == first.Course("micropython").Sections[0] || s.course != next.Course("micropython") {
+		t.Error("a section taken over is shared with the previous catalog")
+	}
+	// A new page changes where pages are served, so every link may change:
+	// everything is rendered again.
+	writeCourse(t, dir, "resources/Boards/Pi/index.md", "---\ntitle: Pi\n---\nA small computer.\n")
+	if again := r.Reload(); again.freshRenders != again.rendered.Len() {
+		t.Errorf("after a new page, %d of %d documents rendered", again.freshRenders, again.rendered.Len())
+	}
+}

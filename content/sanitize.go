@@ -62,8 +62,11 @@ func newPolicy() *bluemonday.Policy {
 	p.AllowElements("details", "summary", "kbd", "sup", "sub", "span", "div", "mark",
 		"figure", "figcaption", "abbr", "small", "u", "s", "del", "ins", "br", "hr", "center")
 	p.AllowAttrs("open").OnElements("details")
+	// Alt text is prose: UGCPolicy's pattern would drop one holding a colon.
+	p.AllowAttrs("alt", "title").OnElements("img")
 	p.AllowAttrs("class").Matching(regexp.MustCompile(`^[A-Za-z0-9_ -]*$`)).
-		OnElements("span", "div", "p", "code", "pre", "kbd", "table", "img")
+		OnElements("span", "div", "p", "code", "pre", "kbd", "table", "img", "figure", "center",
+			"h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr", "ul", "ol", "li", "blockquote", "a")
 	p.AllowAttrs("loading").Matching(regexp.MustCompile(`^(lazy|eager)$`)).OnElements("img")
 	return p
 }
@@ -135,8 +138,16 @@ func (s *sanitizer) clean(raw []byte, c *courseContext) (safe []byte, notes []no
 		}
 		rawTok := z.Raw()
 		if tt == html.StartTagToken || tt == html.EndTagToken || tt == html.SelfClosingTagToken {
-			name, _ := z.TagName()
+			name, hasAttr := z.TagName()
 			n := string(name)
+			if tt != html.EndTagToken && hasAttr && knownElements[n] {
+				rawTok = s.rewriteTag(z, n, tt, rawTok, c)
+			}
+			if tt == html.EndTagToken && n == "figure" && c.figuresOpen > 0 {
+				// The figure was written whole when it opened.
+				c.figuresOpen--
+				continue
+			}
 			switch {
 			case !knownElements[n]:
 				b.WriteString(html.EscapeString(string(rawTok)))
@@ -163,6 +174,67 @@ func (s *sanitizer) clean(raw []byte, c *courseContext) (safe []byte, notes []no
 		b.Write(rawTok)
 	}
 	return s.rewriteURLs(s.policy.SanitizeBytes(b.Bytes()), c, &notes), notes
+}
+
+// alignRE reads the one inline style kept, as a class: text-align.
+var alignRE = regexp.MustCompile(`(?i)text-align\s*:\s*(center|right|left|justify)`)
+
+// rewriteTag rewrites the start tag z holds, whose attributes have not been
+// read yet: <figure src=… caption=…> (the dialect's figure) becomes a figure
+// with its picture and caption, and style="text-align:center" becomes the
+// class text-center (no other inline style passes the sanitiser). Other tags
+// are returned as they were.
+func (s *sanitizer) rewriteTag(z *html.Tokenizer, name string, tt html.TokenType, raw []byte, c *courseContext) []byte {
+	var attrs []html.Attribute
+	for more := true; more; {
+		var k, v []byte
+		k, v, more = z.TagAttr()
+		attrs = append(attrs, html.Attribute{Key: string(k), Val: string(v)})
+	}
+	get := func(key string) (string, bool) {
+		for _, a := range attrs {
+			if a.Key == key {
+				return a.Val, true
+			}
+		}
+		return "", false
+	}
+	if src, ok := get("src"); ok && name == "figure" {
+		caption, _ := get("caption")
+		alt, _ := get("alt")
+		if alt == "" {
+			alt = caption
+		}
+		if tt == html.StartTagToken {
+			c.figuresOpen++
+		}
+		var b strings.Builder
+		b.WriteString(`<figure class="figure"><img src="` + html.EscapeString(src) + `" alt="` + html.EscapeString(alt) + `">`)
+		if caption != "" {
+			b.WriteString("<figcaption>" + html.EscapeString(caption) + "</figcaption>")
+		}
+		b.WriteString("</figure>")
+		return []byte(b.String())
+	}
+	style, ok := get("style")
+	m := alignRE.FindStringSubmatch(style)
+	if !ok || m == nil {
+		return raw
+	}
+	tok := html.Token{Type: tt, Data: name}
+	class := "text-" + strings.ToLower(m[1])
+	for _, a := range attrs {
+		switch a.Key {
+		case "style":
+			continue
+		case "class":
+			class = a.Val + " " + class
+			continue
+		}
+		tok.Attr = append(tok.Attr, a)
+	}
+	tok.Attr = append(tok.Attr, html.Attribute{Key: "class", Val: class})
+	return []byte(tok.String())
 }
 
 // rewriteURLs resolves relative href and src in sanitised HTML as for Markdown
@@ -193,6 +265,9 @@ func (s *sanitizer) rewriteURLs(safe []byte, c *courseContext, notes *[]note) []
 				r := c.resolve(a.Val, a.Key == "src")
 				if r.problem != "" {
 					*notes = append(*notes, note{Error, r.problem})
+				}
+				if r.warning != "" {
+					*notes = append(*notes, note{Warning, r.warning})
 				}
 				changed = true
 				if r.drop {
@@ -226,9 +301,17 @@ func (t sanitizeTransformer) Transform(doc *ast.Document, reader text.Reader, pc
 	source := reader.Source()
 	var raws []ast.Node
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
-		switch n.(type) {
+		switch n := n.(type) {
 		case *ast.RawHTML, *ast.HTMLBlock:
 			if entering {
+				raws = append(raws, n)
+			}
+		case *shortcodeNode:
+			if entering && n.sc.name == "figure" && !n.sc.closing {
+				raws = append(raws, n)
+			}
+		case *shortcodeInline:
+			if entering && n.sc.name == "figure" && !n.sc.closing {
 				raws = append(raws, n)
 			}
 		}
@@ -247,6 +330,12 @@ func (t sanitizeTransformer) Transform(doc *ast.Document, reader text.Reader, pc
 			sb := &safeHTMLBlock{html: h}
 			sb.SetBlankPreviousLines(n.HasBlankPreviousLines())
 			safe, notes = []ast.Node{sb}, ns
+		case *shortcodeNode:
+			h, ns := t.s.clean([]byte(n.sc.figureHTML()), c)
+			safe, notes = []ast.Node{&safeHTMLBlock{html: h}}, ns
+		case *shortcodeInline:
+			h, ns := t.s.clean([]byte(n.sc.figureHTML()), c)
+			safe, notes = []ast.Node{&safeHTMLInline{html: h}}, ns
 		}
 		for _, nt := range notes {
 			c.report(nt.severity, off, nt.msg)

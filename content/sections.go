@@ -183,7 +183,7 @@ func (c *courseContext) fixPageLinks(parts []*part) {
 	for _, p := range parts {
 		slugs[p.slug] = true
 	}
-	base := c.urlPrefix + "/" + url.PathEscape(c.courseID) + "/"
+	base := c.base + "/"
 	for _, pl := range c.pageLinks {
 		if pl.section != "" {
 			if slugs[pl.section] {

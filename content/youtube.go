@@ -1,7 +1,10 @@
 package content
 
 import (
+	"net/url"
+	"path"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/yuin/goldmark"
@@ -20,8 +23,104 @@ var kindYouTube = ast.NewNodeKind("YouTube")
 
 type youTubeNode struct {
 	ast.BaseBlock
-	videoID string
-	title   string
+	video
+	title string
+}
+
+// video is what a <youtube> tag or shortcode asks for: an id, and where to
+// start and end playing (seconds, 0 for the default).
+type video struct {
+	written    string // as the author wrote it
+	videoID    string
+	start, end int
+	fix        string // a warning for the author, when the id was written loosely
+}
+
+// timeRE reads YouTube's times: 90, 90s, 1m30s, 1h2m3s.
+var timeRE = regexp.MustCompile(`^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$`)
+
+func seconds(s string) (int, bool) {
+	m := timeRE.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil || s == "" {
+		return 0, false
+	}
+	n := 0
+	for i, mult := range []int{3600, 60, 1} {
+		if m[i+1] != "" {
+			v, _ := strconv.Atoi(m[i+1])
+			n += v * mult
+		}
+	}
+	return n, true
+}
+
+// parseVideo reads what authors write between <youtube> and </youtube>:
+// ID, ID?start=72&end=305, ID?t=90, and the loose forms left from a copied
+// URL (ID&t=90s, https://www.youtube.com/watch?v=ID&t=90, https://youtu.be/ID),
+// which still play but get a warning with the clean form.
+func parseVideo(raw string) video {
+	v := video{written: raw}
+	s := strings.TrimSpace(raw)
+	loose := false
+	if u, err := url.Parse(s); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+		loose = true
+		q := u.Query()
+		switch {
+		case q.Get("v") != "":
+			s = q.Get("v")
+		default:
+			s = strings.TrimPrefix(path.Base(u.Path), "/")
+		}
+		q.Del("v")
+		if len(q) > 0 {
+			s += "?" + q.Encode()
+		}
+	}
+	id, rest, hasQuery := strings.Cut(s, "?")
+	if !hasQuery {
+		if i := strings.IndexByte(id, '&'); i >= 0 {
+			id, rest, loose = id[:i], id[i+1:], true
+		}
+	}
+	v.videoID = id
+	for _, kv := range strings.Split(rest, "&") {
+		k, val, _ := strings.Cut(kv, "=")
+		n, ok := seconds(val)
+		switch {
+		case k == "" || !ok && (k == "start" || k == "end" || k == "t"):
+			continue
+		case k == "start" || k == "t":
+			v.start = n
+		case k == "end":
+			v.end = n
+		}
+	}
+	if loose && youTubeIDRE.MatchString(v.videoID) {
+		v.fix = v.clean()
+	}
+	return v
+}
+
+// clean is the form to write: ID, with ?start= and &end= when set.
+func (v video) clean() string {
+	s := v.videoID
+	sep := "?"
+	if v.start > 0 {
+		s += sep + "start=" + strconv.Itoa(v.start)
+		sep = "&"
+	}
+	if v.end > 0 {
+		s += sep + "end=" + strconv.Itoa(v.end)
+	}
+	return s
+}
+
+// embedQuery is the player's query string for the start and end.
+func (v video) embedQuery() string {
+	if v.start == 0 && v.end == 0 {
+		return ""
+	}
+	return "?" + strings.TrimPrefix(v.clean(), v.videoID+"?")
 }
 
 func (n *youTubeNode) Kind() ast.NodeKind { return kindYouTube }
@@ -35,7 +134,7 @@ func (n *youTubeNode) Dump(source []byte, level int) {
 // the iframe URL).
 var youTubeIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{6,20}$`)
 
-func (n *youTubeNode) valid() bool { return youTubeIDRE.MatchString(n.videoID) }
+func (v video) valid() bool { return youTubeIDRE.MatchString(v.videoID) }
 
 type youTubeParser struct{}
 
@@ -51,10 +150,11 @@ func (youTubeParser) Open(parent ast.Node, reader text.Reader, pc parser.Context
 	if !ok {
 		return nil, parser.NoChildren
 	}
-	n := &youTubeNode{videoID: strings.TrimSpace(string(inner.Value(reader.Source()))), title: attrs["title"]}
-	if n.videoID == "" {
-		n.videoID = attrs["id"]
+	written := strings.TrimSpace(string(inner.Value(reader.Source())))
+	if written == "" {
+		written = attrs["id"]
 	}
+	n := &youTubeNode{video: parseVideo(written), title: attrs["title"]}
 	reader.AdvanceToEOL()
 	return n, parser.NoChildren
 }
@@ -65,8 +165,16 @@ func (youTubeParser) Continue(ast.Node, text.Reader, parser.Context) parser.Stat
 
 func (youTubeParser) Close(node ast.Node, _ text.Reader, pc parser.Context) {
 	n := node.(*youTubeNode)
-	if !n.valid() {
-		courseOf(pc).errorAt(n.Pos(), "<youtube>%s</youtube>: %q is not a YouTube video id; write the id from the video URL (the v=… part of https://www.youtube.com/watch?v=…)", n.videoID, n.videoID)
+	n.video.report(courseOf(pc), n.Pos())
+}
+
+// report tells the author about an id that is not one, or a loose form.
+func (v video) report(c *courseContext, pos int) {
+	switch {
+	case !v.valid():
+		c.errorAt(pos, "<youtube>%s</youtube>: %q is not a YouTube video id; write the id from the video URL (the v=… part of https://www.youtube.com/watch?v=…)", v.written, v.videoID)
+	case v.fix != "":
+		c.warningAt(pos, "<youtube>%s</youtube> is the rest of a copied URL; the video plays, but write <youtube>%s</youtube> (start= and end= in seconds)", v.written, v.fix)
 	}
 }
 
@@ -84,26 +192,35 @@ func renderYouTube(w util.BufWriter, _ []byte, node ast.Node, entering bool) (as
 		return ast.WalkContinue, nil
 	}
 	n := node.(*youTubeNode)
+	writeVideo(w, n.video, n.title)
+	return ast.WalkSkipChildren, nil
+}
+
+// writeVideo writes the player for a <youtube> tag or shortcode.
+func writeVideo(w util.BufWriter, n video, title string) {
 	if !n.valid() {
 		_, _ = w.WriteString(`<div class="alert alert-danger video-error" role="note"><p>This video cannot be shown: <code>`)
 		_, _ = w.Write(util.EscapeHTML([]byte(n.videoID)))
 		_, _ = w.WriteString("</code> is not a YouTube video id.</p></div>\n")
-		return ast.WalkSkipChildren, nil
+		return
 	}
-	title := n.title
 	if title == "" {
 		title = "YouTube video"
 	}
-	// The id matched youTubeIDRE, so it needs no escaping inside the URLs.
+	// The id matched youTubeIDRE and the query holds digits only, so they
+	// need no escaping inside the URLs.
 	_, _ = w.WriteString(`<figure class="video"><div class="video-frame"><iframe src="https://www.youtube-nocookie.com/embed/`)
 	_, _ = w.WriteString(n.videoID)
+	_, _ = w.Write(util.EscapeHTML([]byte(n.embedQuery())))
 	_, _ = w.WriteString(`" loading="lazy" title="`)
 	_, _ = w.Write(util.EscapeHTML([]byte(title)))
 	_, _ = w.WriteString(`" allow="accelerometer; encrypted-media; picture-in-picture" allowfullscreen referrerpolicy="strict-origin-when-cross-origin"></iframe></div>`)
 	_, _ = w.WriteString(`<figcaption><a href="https://www.youtube.com/watch?v=`)
 	_, _ = w.WriteString(n.videoID)
+	if n.start > 0 {
+		_, _ = w.WriteString("&amp;t=" + strconv.Itoa(n.start) + "s")
+	}
 	_, _ = w.WriteString(`" rel="noopener">Watch on YouTube</a></figcaption></figure>` + "\n")
-	return ast.WalkSkipChildren, nil
 }
 
 func extendYouTube(m goldmark.Markdown) {

@@ -91,7 +91,6 @@ func (h *journalHook) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
 			"subscriptions": old.State.Subscriptions.Len(),
 			"queued":        old.State.Inflight.Len(),
 		}})
-		orderQueuedMessages(old)
 	}
 	h.sb.sysOnConnect()
 }

@@ -25,6 +25,7 @@ const (
 	KindREST           = "rest"
 	KindLimit          = "limit"
 	KindRefused        = "refused"
+	KindNotice         = "notice" // a sentence for the learner from the platform, in Detail["message"]
 )
 
 // Event is one thing that happened in a sandbox, as the lab console shows it

@@ -5,20 +5,21 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/courselab/courselab/content"
 	"github.com/courselab/courselab/labs"
 )
 
-// lint loads a folder of courses the way the server does and prints every
-// problem as DIR/file:line: error|warning: message, sorted by file and line,
-// then a summary. Exit status: 1 when there is any error, 0 with warnings
-// only, 2 when DIR is missing or not a folder.
+// lint loads a folder the way the server does (content.OpenDir, then
+// content.Load: one code path) and prints first one line counting what the
+// server would serve, then every problem as DIR/file:line: error|warning:
+// message, sorted by file and line, then the number of errors and warnings.
+// Exit status: 1 when there is any error, 0 with warnings only, 2 when DIR is
+// missing or not a folder.
 func lint(args []string, stdout, stderr io.Writer) int {
 	if len(args) != 1 || args[0] == "" || args[0][0] == '-' {
-		fmt.Fprintln(stderr, "usage: courselab lint DIR\n\nDIR is a folder of courses (each course a sub-folder holding index.md).")
+		fmt.Fprintln(stderr, "usage: courselab lint DIR\n\nDIR is what --courses would be given: a folder of courses (each course a sub-folder holding index.md), a whole site (courses/, programs/, resources/, solutions/), or one course folder.")
 		return 2
 	}
 	dir := args[0]
@@ -27,8 +28,13 @@ func lint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "courselab lint: %s is not a folder\n", dir)
 		return 2
 	}
-	root, only := dir, ""
-	if isCourseFolder(dir) {
+	cat, err := loadForLint(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "courselab lint: %v\n", err)
+		return 2
+	}
+	only := ""
+	if servesNothing(cat) && isCourseFolder(dir) {
 		// DIR is one course: load its parent the way the server would, and
 		// report on this course alone.
 		abs, err := filepath.Abs(dir)
@@ -36,9 +42,14 @@ func lint(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "courselab lint: %v\n", err)
 			return 2
 		}
-		root, only = filepath.Dir(abs), filepath.Base(abs)
+		root := filepath.Dir(abs)
+		only = filepath.Base(abs)
+		if cat, err = loadForLint(root); err != nil {
+			fmt.Fprintf(stderr, "courselab lint: %v\n", err)
+			return 2
+		}
+		dir = root
 	}
-	cat := content.Load(os.DirFS(root), content.Options{})
 	problems := append([]content.Problem(nil), cat.Problems...)
 	problems = append(problems, labSetupProblems(cat)...)
 	if only != "" {
@@ -50,14 +61,9 @@ func lint(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		cat = &content.Catalog{Courses: courses}
-		dir = root
 	}
-	sort.SliceStable(problems, func(i, j int) bool {
-		if problems[i].File != problems[j].File {
-			return problems[i].File < problems[j].File
-		}
-		return problems[i].Line < problems[j].Line
-	})
+	content.SortProblems(problems)
+	fmt.Fprintf(stdout, "%s: serves %s\n", dir, cat.Summary())
 	errors, warnings := 0, 0
 	for _, p := range problems {
 		if p.Severity == content.Error {
@@ -68,27 +74,33 @@ func lint(args []string, stdout, stderr io.Writer) int {
 		p.File = filepath.ToSlash(filepath.Join(dir, filepath.FromSlash(p.File)))
 		fmt.Fprintln(stdout, p.String())
 	}
-	exercises := 0
-	for _, c := range cat.Courses {
-		exercises += len(c.Exercises)
-	}
-	fmt.Fprintf(stdout, "%s: %d course(s), %d exercise(s): %d error(s), %d warning(s)\n", dir, len(cat.Courses), exercises, errors, warnings)
+	fmt.Fprintf(stdout, "%s: %d error(s), %d warning(s)\n", dir, errors, warnings)
 	if errors > 0 {
 		return 1
 	}
 	return 0
 }
 
-// isCourseFolder reports whether dir holds a course itself rather than a
-// tree of courses.
+// loadForLint loads dir as the server loads --courses.
+func loadForLint(dir string) (*content.Catalog, error) {
+	fsys, err := content.OpenDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return content.Load(fsys, content.Options{}), nil
+}
+
+// servesNothing reports whether a catalog has no course and no page.
+func servesNothing(cat *content.Catalog) bool {
+	return len(cat.Courses) == 0 && len(cat.Programs) == 0 && len(cat.Resources) == 0 && len(cat.Solutions) == 0
+}
+
+// isCourseFolder reports whether dir holds a course itself: its index has a
+// body.
 func isCourseFolder(dir string) bool {
 	for _, name := range []string{"index.md", "_index.md"} {
-		if st, err := os.Stat(filepath.Join(dir, name)); err == nil && !st.IsDir() {
-			b, err := os.ReadFile(filepath.Join(dir, name))
-			// A category's _index.md has front matter only; a course has a body.
-			if err == nil && (name == "index.md" || hasBody(string(b))) {
-				return true
-			}
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil && hasBody(string(b)) {
+			return true
 		}
 	}
 	return false
@@ -126,11 +138,13 @@ func labSetupProblems(cat *content.Catalog) []content.Problem {
 		}
 		m, ok := raw.(map[string]any)
 		if !ok {
-			out = append(out, content.Problem{File: c.File, Severity: content.Error, Message: "lab: expected a mapping with a devices list (see docs/AUTHORING.md, Lab set-up)"})
+			out = append(out, content.Problem{File: c.File, Line: c.MetaLine("lab"), Severity: content.Error, Message: "lab: expected a mapping with a devices list (see docs/AUTHORING.md, Lab set-up)"})
 			continue
 		}
 		if _, err := labs.ParseSetup(map[string]any{"lab": m}); err != nil {
-			out = append(out, content.Problem{File: c.File, Severity: content.Error, Message: err.Error() + " (see docs/AUTHORING.md, Lab set-up)"})
+			// The labs name the key at fault first: "lab.devices[0].sensors: …".
+			where, _, _ := strings.Cut(err.Error(), ":")
+			out = append(out, content.Problem{File: c.File, Line: c.MetaLine(where), Severity: content.Error, Message: err.Error() + " (see docs/AUTHORING.md, Lab set-up)"})
 		}
 	}
 	return out

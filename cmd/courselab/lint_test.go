@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/courselab/courselab/content"
 )
 
 func runLint(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -38,9 +41,13 @@ func TestLintNamesEveryProblemOfABrokenCourse(t *testing.T) {
 		{"dup/index.md:2: error:", `course id "broken" is already used`},
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != len(want)+1 {
-		t.Errorf("got %d lines, want %d problems and a summary:\n%s", len(lines), len(want), out)
+	if len(lines) != len(want)+2 {
+		t.Errorf("got %d lines, want what is served, %d problems and a summary:\n%s", len(lines), len(want), out)
 	}
+	if served := lines[0]; served != dir+": serves 1 course in 0 categories, 3 pages, 2 quizzes, 4 exercises" {
+		t.Errorf("first line = %q", served)
+	}
+	lines = lines[1:]
 	for i, w := range want {
 		if i >= len(lines) {
 			break
@@ -76,5 +83,52 @@ func TestLintUsageErrors(t *testing.T) {
 		if code, _, errOut := runLint(t, args...); code != 2 || errOut == "" {
 			t.Errorf("lint %q: exit %d, stderr %q; want 2 and a message", args, code, errOut)
 		}
+	}
+}
+
+// lint and the server load a folder through one path (content.OpenDir, then
+// content.Load): the first line counts what the server serves, and every
+// problem of that catalog is printed once, with its file:line.
+func TestLintDescribesWhatTheServerServes(t *testing.T) {
+	const dir = "../../content/testdata/site"
+	fsys, err := content.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := content.Load(fsys, content.Options{})
+	code, out, _ := runLint(t, dir)
+	if code != 0 {
+		t.Errorf("exit status %d, want 0 (warnings only):\n%s", code, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if want := dir + ": serves 4 courses in 3 categories, 1 program (2 units, 2 events), 2 resources, 1 solution, 6 pages, 4 quizzes, 0 exercises"; lines[0] != want || lines[0] != dir+": serves "+cat.Summary().String() {
+		t.Errorf("first line = %q, want %q", lines[0], want)
+	}
+	content.SortProblems(cat.Problems)
+	if len(lines) != len(cat.Problems)+2 {
+		t.Fatalf("got %d lines for %d problems:\n%s", len(lines), len(cat.Problems), out)
+	}
+	for i, p := range cat.Problems {
+		p.File = dir + "/" + p.File
+		if lines[i+1] != p.String() {
+			t.Errorf("line %d = %q, want %q", i+2, lines[i+1], p.String())
+		}
+	}
+}
+
+// A mistake in the lab set-up is reported at the key that holds it.
+func TestLintNamesTheLineOfALabSetUpMistake(t *testing.T) {
+	dir := t.TempDir()
+	course := dir + "/c"
+	if err := os.MkdirAll(course, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	md := "---\ntitle: C\nlab:\n  devices:\n    - id: ESPDEVICE\n      sensors:\n        - id: TC\n          colour: red\n---\n# C\n"
+	if err := os.WriteFile(course+"/index.md", []byte(md), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runLint(t, dir)
+	if code != 1 || !strings.Contains(out, dir+"/c/index.md:7: error: lab.devices[0].sensors[0]") {
+		t.Errorf("exit %d:\n%s", code, out)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/courselab/courselab/content"
 	"github.com/courselab/courselab/courses"
 	"github.com/courselab/courselab/internal/config"
+	"github.com/courselab/courselab/internal/connlimit"
 	"github.com/courselab/courselab/internal/secret"
 	"github.com/courselab/courselab/internal/server"
 	"github.com/courselab/courselab/internal/store"
@@ -60,7 +61,7 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, filepath.Join(cfg.Data, "courselab.db"))
+	st, err := store.Open(ctx, databaseTarget(cfg))
 	if err != nil {
 		return err
 	}
@@ -77,7 +78,12 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	}
 	cfg.MQTTAddr = mqttLn.Addr().String()
 
-	lab := labs.New(labs.Config{Classroom: cfg.Classroom, IdleTimeout: cfg.IdleTimeout, Secret: []byte(cfg.Secret), Logger: logger})
+	ln = connlimit.Wrap(ln, connLimits(cfg, refuseHTTP))
+	mqttLn = connlimit.Wrap(mqttLn, connLimits(cfg, refuseMQTT))
+	warnFileLimit(cfg, logger)
+
+	lab := labs.New(labs.Config{Classroom: cfg.Classroom, IdleTimeout: cfg.IdleTimeout, MaxSandboxes: cfg.MaxLearners,
+		Secret: []byte(cfg.Secret), Logger: logger})
 	defer lab.Close()
 	if !cfg.Classroom {
 		lab.SetPersonal(labs.PersonalLearner, labs.DefaultSetup())
@@ -93,10 +99,13 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 			logger.Error("MQTT listener stopped", "err", err)
 		}
 	}()
+	// Request bodies get their own deadline (server.BodyTimeout), set by the
+	// handler: a server-wide ReadTimeout would also end the live streams.
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: headerTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
@@ -105,7 +114,7 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	fmt.Fprintf(stdout, "courselab is serving %d course(s) on %s\n", len(catalog.Catalog().Courses), browseURL(ln.Addr()))
 	fmt.Fprintf(stdout, "MQTT on %s (TCP) and %s (WebSocket)\n",
 		strings.Replace(browseURL(mqttLn.Addr()), "http", "mqtt", 1), strings.Replace(browseURL(ln.Addr()), "http", "ws", 1)+"/mqtt")
-	logger.Info("serving", "addr", ln.Addr().String(), "mqtt", mqttLn.Addr().String(), "mode", modeName(cfg), "data", cfg.Data)
+	logger.Info("serving", "addr", ln.Addr().String(), "mqtt", mqttLn.Addr().String(), "mode", modeName(cfg), "data", cfg.Data, "database", st.Name())
 
 	select {
 	case err := <-errc:
@@ -118,6 +127,7 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	defer cancel()
 	// WebSocket MQTT connections are hijacked, so Shutdown does not wait for
 	// them; closing the labs ends them and every TCP client.
+	srv.EndStreams() // else Shutdown waits for every open event stream
 	err = httpSrv.Shutdown(shutdownCtx)
 	srv.Close()
 	if cerr := lab.Close(); err == nil {
@@ -129,10 +139,63 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	return nil
 }
 
-// loadSecrets fills cfg.Secret from the data folder, and in classroom mode
-// the instructor token: from the flag, or kept in the data folder and
-// printed once, the first time.
+// HTTP timeouts: a client must send its request line and headers within
+// headerTimeout, and a kept-alive connection with no request is closed after
+// idleTimeout.
+const (
+	headerTimeout = 10 * time.Second
+	idleTimeout   = 2 * time.Minute
+)
+
+// connLimits are the caps of one listener. A trusted proxy carries many
+// people on one address, so only the total cap applies to it.
+func connLimits(cfg config.Config, refuse func(net.Conn, connlimit.Reason)) connlimit.Limits {
+	return connlimit.Limits{Total: cfg.MaxConns, PerAddr: cfg.MaxConnsPerAddr, Exempt: cfg.Trusts, Refuse: refuse}
+}
+
+// refuseHTTP answers a connection over a cap with a 503 the browser shows.
+// Nothing has been read from it: it costs one small write.
+func refuseHTTP(c net.Conn, reason connlimit.Reason) {
+	msg := "The server has as many connections as it can hold right now. Wait a few seconds and reload the page.\n"
+	if reason == connlimit.OverPerAddr {
+		msg = "Too many connections are open from your address. Close tabs or programs you have connected to courselab, then reload the page.\n"
+	}
+	_, _ = fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg)
+}
+
+// databaseTarget is the --database URL, or the SQLite file in --data.
+func databaseTarget(cfg config.Config) string {
+	if cfg.Database != "" {
+		return cfg.Database
+	}
+	return filepath.Join(cfg.Data, "courselab.db")
+}
+
+// refuseMQTT answers a connection over a cap with an MQTT 3.1.1 CONNACK
+// "server unavailable" (0x03), written before the client's CONNECT is read:
+// mosquitto_sub and MQTT.js then say "Connection Refused: server
+// unavailable" instead of a bare "connection lost".
+func refuseMQTT(c net.Conn, _ connlimit.Reason) {
+	_, _ = c.Write([]byte{0x20, 0x02, 0x00, 0x03})
+}
+
+// loadSecrets fills cfg.Secret from --secret-file or the data folder, and
+// in classroom mode the instructor token: from the flag; derived from the
+// shared secret when there is one, so every node of a cluster accepts it;
+// or kept in the data folder and printed once, the first time.
 func loadSecrets(cfg *config.Config, logger *slog.Logger, stdout io.Writer) error {
+	if cfg.SecretFile != "" {
+		v, err := secret.Load(cfg.SecretFile)
+		if err != nil {
+			return err
+		}
+		cfg.Secret = v
+		if cfg.Classroom && cfg.InstructorToken == "" {
+			cfg.InstructorToken = secret.Derive(v, "instructor token")
+			fmt.Fprintf(stdout, "\nInstructor token (derived from %s, the same on every node that shares it):\n\n    %s\n\n", cfg.SecretFile, cfg.InstructorToken)
+		}
+		return nil
+	}
 	v, _, err := secret.LoadOrCreate(filepath.Join(cfg.Data, "secret"), 32)
 	if err != nil {
 		return err
@@ -172,9 +235,14 @@ func loadCatalog(ctx context.Context, cfg config.Config, logger *slog.Logger) (s
 	if err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("--courses %s: not a folder of courses", cfg.Courses)
 	}
-	r := content.NewReloader(os.DirFS(cfg.Courses), opts, logger)
+	// Opened so that nothing outside the folder is ever read, links included.
+	fsys, err := content.OpenDir(cfg.Courses)
+	if err != nil {
+		return nil, fmt.Errorf("--courses %s: %w", cfg.Courses, err)
+	}
+	r := content.NewReloader(fsys, opts, logger)
 	r.Start(ctx)
-	logger.Info("courses loaded", "from", cfg.Courses, "courses", len(r.Catalog().Courses), "watching", true)
+	logger.Info("courses loaded", "from", cfg.Courses, "serving", r.Catalog().Summary().String(), "watching", true)
 	return r, nil
 }
 

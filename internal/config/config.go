@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,14 @@ type Config struct {
 	Classroom       bool          // learners join with a name; credentials everywhere
 	InstructorToken string        // protects /teach in classroom mode; generated when empty
 	IdleTimeout     time.Duration // reclaim a lab sandbox after this long without activity
+	Database        string        // postgres:// URL shared by the nodes of a cluster; empty = SQLite in Data
+	SecretFile      string        // file holding the secret shared by the nodes of a cluster; empty = one in Data
+
+	MaxLearners     int            // learners a class holds; the next one is refused at the join
+	JoinsPerMinute  int            // joins allowed per source address and minute
+	MaxConns        int            // connections open at once on each listener (HTTP, MQTT)
+	MaxConnsPerAddr int            // connections open at once from one address on each listener
+	TrustedProxies  []netip.Prefix // reverse proxies whose X-Forwarded-For is believed
 
 	// Secret signs cookies and derives lab credentials. It is not a flag:
 	// the serve command keeps it in the data folder.
@@ -35,14 +44,30 @@ type option struct {
 	def              string
 }
 
+// Listen addresses by mode: personal mode has no login, so it listens on
+// this machine only; a classroom listens on every interface.
+const (
+	personalAddr      = "127.0.0.1:8080"
+	personalMQTTAddr  = "127.0.0.1:1883"
+	classroomAddr     = ":8080"
+	classroomMQTTAddr = ":1883"
+)
+
 var options = []option{
-	{"addr", "COURSELAB_ADDR", "HTTP listen address", ":8080"},
-	{"mqtt-addr", "COURSELAB_MQTT_ADDR", "MQTT (TCP) listen address", ":1883"},
+	{"addr", "COURSELAB_ADDR", "HTTP listen address (default " + personalAddr + " in personal mode, " + classroomAddr + " in classroom mode)", ""},
+	{"mqtt-addr", "COURSELAB_MQTT_ADDR", "MQTT (TCP) listen address (default " + personalMQTTAddr + " in personal mode, " + classroomMQTTAddr + " in classroom mode)", ""},
 	{"data", "COURSELAB_DATA", "folder for the database and other state", "./data"},
 	{"courses", "COURSELAB_COURSES", "folder of courses to serve instead of the bundled ones (reloaded when edited)", ""},
 	{"classroom", "COURSELAB_CLASSROOM", "classroom mode: learners join with a name, each gets private lab credentials", "false"},
 	{"instructor-token", "COURSELAB_INSTRUCTOR_TOKEN", "token for the instructor dashboard /teach (generated and printed once when empty)", ""},
 	{"idle-timeout", "COURSELAB_IDLE_TIMEOUT", "reclaim a learner's lab sandbox after this long without activity", "30m"},
+	{"max-learners", "COURSELAB_MAX_LEARNERS", "learners the class holds; the next one to join is told the class is full", "1000"},
+	{"joins-per-minute", "COURSELAB_JOINS_PER_MINUTE", "joins allowed from one address per minute", "30"},
+	{"max-conns", "COURSELAB_MAX_CONNS", "connections open at once on each listener (HTTP, MQTT)", "8192"},
+	{"max-conns-per-addr", "COURSELAB_MAX_CONNS_PER_ADDR", "connections open at once from one address on each listener", "256"},
+	{"trusted-proxy", "COURSELAB_TRUSTED_PROXY", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed", ""},
+	{"database", "COURSELAB_DATABASE", "PostgreSQL URL (postgres://user:pass@host/db) shared by the nodes of a cluster; without it SQLite in --data", ""},
+	{"secret-file", "COURSELAB_SECRET_FILE", "file with the secret every node of a cluster shares (signs cookies, derives lab passwords and tokens)", ""},
 }
 
 // Usage writes the flags, their defaults and environment variables to w.
@@ -53,7 +78,7 @@ func Usage(w io.Writer) {
 		if o.def != "" && o.def != "false" {
 			def = fmt.Sprintf(" (default %q)", o.def)
 		}
-		fmt.Fprintf(w, "  --%-17s %s%s [%s]\n", o.name, o.usage, def, o.env)
+		fmt.Fprintf(w, "  --%-19s %s%s [%s]\n", o.name, o.usage, def, o.env)
 	}
 }
 
@@ -100,6 +125,29 @@ func Parse(args []string, getenv func(string) string) (Config, error) {
 	if cfg.IdleTimeout, err = time.ParseDuration(*vals["idle-timeout"]); err != nil || cfg.IdleTimeout <= 0 {
 		return Config{}, fmt.Errorf("--idle-timeout %q: want a positive duration such as 30m or 1h", *vals["idle-timeout"])
 	}
+	for _, n := range []struct {
+		flag string
+		p    *int
+	}{{"max-learners", &cfg.MaxLearners}, {"joins-per-minute", &cfg.JoinsPerMinute}, {"max-conns", &cfg.MaxConns}, {"max-conns-per-addr", &cfg.MaxConnsPerAddr}} {
+		if *n.p, err = strconv.Atoi(*vals[n.flag]); err != nil || *n.p <= 0 {
+			return Config{}, fmt.Errorf("--%s %q: want a whole number above 0", n.flag, *vals[n.flag])
+		}
+	}
+	if cfg.TrustedProxies, err = parsePrefixes(*vals["trusted-proxy"]); err != nil {
+		return Config{}, fmt.Errorf("--trusted-proxy: %w", err)
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = personalAddr
+		if cfg.Classroom {
+			cfg.Addr = classroomAddr
+		}
+	}
+	if cfg.MQTTAddr == "" {
+		cfg.MQTTAddr = personalMQTTAddr
+		if cfg.Classroom {
+			cfg.MQTTAddr = classroomMQTTAddr
+		}
+	}
 	for _, a := range []struct{ flag, addr string }{{"addr", cfg.Addr}, {"mqtt-addr", cfg.MQTTAddr}} {
 		if _, _, err := net.SplitHostPort(a.addr); err != nil {
 			return Config{}, fmt.Errorf("--%s %q: want host:port or :port, e.g. :8080", a.flag, a.addr)
@@ -108,7 +156,49 @@ func Parse(args []string, getenv func(string) string) (Config, error) {
 	if cfg.Data == "" {
 		return Config{}, errors.New("--data must name a folder, e.g. ./data")
 	}
+	cfg.Database, cfg.SecretFile = *vals["database"], *vals["secret-file"]
+	if d := cfg.Database; d != "" && !strings.HasPrefix(d, "postgres://") && !strings.HasPrefix(d, "postgresql://") {
+		return Config{}, errors.New("--database: want a postgres:// URL, e.g. postgres://courselab:secret@db:5432/courselab (leave it out to keep SQLite in --data)")
+	}
 	return cfg, nil
+}
+
+// parsePrefixes reads a comma-separated list of addresses (10.0.0.7) and
+// networks (10.0.0.0/8); an address stands for itself alone.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an address or a network such as 10.0.0.0/8", f)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or a network such as 10.0.0.0/8", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// Trusts reports whether addr is one of the trusted proxies.
+func (c Config) Trusts(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	for _, p := range c.TrustedProxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 func parseBool(name, s string) (bool, error) {

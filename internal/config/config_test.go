@@ -1,6 +1,8 @@
 package config
 
 import (
+	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -10,13 +12,14 @@ func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-func TestParseDefaultsServePersonalModeOnStandardPorts(t *testing.T) {
+func TestParseDefaultsServePersonalModeOnLoopbackOnStandardPorts(t *testing.T) {
 	cfg, err := Parse(nil, env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Addr: ":8080", MQTTAddr: ":1883", Data: "./data", IdleTimeout: 30 * time.Minute}
-	if cfg != want {
+	want := Config{Addr: "127.0.0.1:8080", MQTTAddr: "127.0.0.1:1883", Data: "./data", IdleTimeout: 30 * time.Minute,
+		MaxLearners: 1000, JoinsPerMinute: 30, MaxConns: 8192, MaxConnsPerAddr: 256}
+	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("got %+v, want %+v", cfg, want)
 	}
 }
@@ -59,12 +62,63 @@ func TestParseRejectsBadValuesWithTheFlagName(t *testing.T) {
 		{nil, map[string]string{"COURSELAB_CLASSROOM": "maybe"}, "--classroom"},
 		{[]string{"--idle-timeout", "soon"}, nil, "--idle-timeout"},
 		{[]string{"--no-such-flag"}, nil, "no-such-flag"},
+		{[]string{"--max-learners", "0"}, nil, "--max-learners"},
+		{nil, map[string]string{"COURSELAB_MAX_CONNS_PER_ADDR": "lots"}, "--max-conns-per-addr"},
+		{[]string{"--trusted-proxy", "10.0.0.0/33"}, nil, "--trusted-proxy"},
+		{[]string{"--trusted-proxy", "haproxy"}, nil, "--trusted-proxy"},
 		{[]string{"extra"}, nil, "extra"},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.args, env(c.env))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Parse(%v, %v) = %v, want an error naming %s", c.args, c.env, err, c.want)
+		}
+	}
+}
+
+func TestClassroomModeListensOnEveryInterfaceUnlessToldOtherwise(t *testing.T) {
+	cfg, err := Parse([]string{"--classroom"}, env(nil))
+	if err != nil || cfg.Addr != ":8080" || cfg.MQTTAddr != ":1883" {
+		t.Fatalf("classroom: addr %q mqtt %q, %v; want :8080 and :1883", cfg.Addr, cfg.MQTTAddr, err)
+	}
+	cfg, err = Parse(nil, env(map[string]string{"COURSELAB_ADDR": ":9090", "COURSELAB_MQTT_ADDR": "0.0.0.0:1884"}))
+	if err != nil || cfg.Addr != ":9090" || cfg.MQTTAddr != "0.0.0.0:1884" {
+		t.Fatalf("personal with addresses given: %+v, %v", cfg, err)
+	}
+}
+
+func TestTrustedProxiesAreAddressesOrNetworks(t *testing.T) {
+	cfg, err := Parse([]string{"--trusted-proxy", " 10.1.2.3, 192.168.0.0/16 ,::1"}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for a, want := range map[string]bool{
+		"10.1.2.3": true, "10.1.2.4": false, "192.168.40.1": true, "::1": true,
+		"::ffff:10.1.2.3": true, "127.0.0.1": false, "8.8.8.8": false,
+	} {
+		if got := cfg.Trusts(netip.MustParseAddr(a)); got != want {
+			t.Errorf("Trusts(%s) = %v, want %v", a, got, want)
+		}
+	}
+	if cfg, _ := Parse(nil, env(nil)); cfg.Trusts(netip.MustParseAddr("127.0.0.1")) {
+		t.Error("with no --trusted-proxy, loopback is trusted")
+	}
+}
+
+func TestParseClusterSettings(t *testing.T) {
+	cfg, err := Parse([]string{"--secret-file", "/etc/courselab/secret"}, env(map[string]string{
+		"COURSELAB_DATABASE": "postgres://courselab:pw@db:5432/courselab",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database != "postgres://courselab:pw@db:5432/courselab" || cfg.SecretFile != "/etc/courselab/secret" {
+		t.Errorf("database %q, secret file %q", cfg.Database, cfg.SecretFile)
+	}
+	for _, bad := range []string{"sqlite:///data/x.db", "db:5432", "mysql://x"} {
+		_, err := Parse([]string{"--database", bad}, env(nil))
+		if err == nil || !strings.Contains(err.Error(), "postgres://") {
+			t.Errorf("--database %q: %v, want an error asking for a postgres:// URL", bad, err)
 		}
 	}
 }

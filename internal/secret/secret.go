@@ -1,6 +1,7 @@
-// Package secret keeps the server's secrets in the data folder, so that
-// learners' cookies, lab credentials and the instructor token survive a
-// restart.
+// Package secret keeps the server's secrets, so that learners' cookies,
+// lab credentials and the instructor token survive a restart: in the data
+// folder of a single node, or in one file that every node of a cluster
+// shares, so that what one node signs every other verifies.
 package secret
 
 import (
@@ -52,6 +53,37 @@ func LoadOrCreate(file string, n int) (value string, created bool, err error) {
 		return "", false, err
 	}
 	return v, true, f.Close()
+}
+
+// MinShared is the shortest secret Load accepts: 32 characters, e.g. 16
+// random bytes in hex.
+const MinShared = 32
+
+// Load reads a secret that an operator made and handed to every node. It
+// is never created here: a node that made its own would sign cookies no
+// other node accepts.
+func Load(file string) (string, error) {
+	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("secret file %s does not exist: make it once (openssl rand -hex 32 > %s) and give the same file to every node", file, file)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read secret file: %w", err)
+	}
+	v := strings.TrimSpace(string(b))
+	if len(v) < MinShared {
+		return "", fmt.Errorf("secret file %s holds %d characters, fewer than %d: fill it with random ones (openssl rand -hex 32 > %s)", file, len(v), MinShared, file)
+	}
+	return v, nil
+}
+
+// Derive makes a value for purpose from secret (hex HMAC-SHA256, 32
+// characters): the same on every node that holds the secret, and telling
+// nothing about the secret itself.
+func Derive(secret, purpose string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("derive: " + purpose))
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // Signer signs short values (a learner id in a cookie) with HMAC-SHA256.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"html/template"
 	"strconv"
 	"strings"
 
@@ -13,12 +14,22 @@ type catalogGroup struct {
 	Key         string // for the heading's id
 	Title       string
 	Description string
+	URL         string        // the category's own page, "" for courses outside any
+	Intro       template.HTML // the category's introduction, when it has no description
 	Courses     []*content.Course
+}
+
+// siteSection is a link to one of a site's other sections.
+type siteSection struct {
+	Title, URL string
+	Count      int
 }
 
 type catalogPage struct {
 	page
-	Groups []catalogGroup
+	Welcome  []*content.Page
+	Sections []siteSection
+	Groups   []catalogGroup
 }
 
 // catalogShow is the home page: every published course, grouped by category.
@@ -29,7 +40,12 @@ func (s *Server) catalogShow(c echo.Context) error {
 }
 
 func (s *Server) catalogData(cat *content.Catalog) catalogPage {
-	data := catalogPage{page: s.page()}
+	data := catalogPage{page: s.page(), Welcome: cat.Welcome}
+	for _, sec := range []siteSection{{"Programs", "/programs", len(cat.Programs)}, {"Resources", "/resources", len(cat.Resources)}, {"Solutions", "/solutions", len(cat.Solutions)}} {
+		if sec.Count > 0 {
+			data.Sections = append(data.Sections, sec)
+		}
+	}
 	for i, g := range cat.Groups {
 		title := strings.Join(g.Path, " · ")
 		if g.Title != "" && len(g.Path) == 0 {
@@ -39,7 +55,11 @@ func (s *Server) catalogData(cat *content.Catalog) catalogPage {
 		if i > 0 || title != "" {
 			key = "group-" + strconv.Itoa(i)
 		}
-		data.Groups = append(data.Groups, catalogGroup{Key: key, Title: title, Description: g.Description, Courses: g.Courses})
+		cg := catalogGroup{Key: key, Title: title, Description: g.Description, URL: g.URL, Courses: g.Courses}
+		if cg.Description == "" {
+			cg.Intro = g.Intro
+		}
+		data.Groups = append(data.Groups, cg)
 	}
 	return data
 }

@@ -107,7 +107,7 @@ func TestClassroomVisitorsJoinWithANameAndGetTheirOwnLab(t *testing.T) {
 	}
 	host := strings.TrimPrefix(ts.URL, "http://")
 	_, mqttPort, _ := strings.Cut(ts.mqtt, ":")
-	if la.WSURL != "ws://"+host+"/mqtt" || la.APIBase != "http://"+host+"/api/v2" || la.MQTTURL != "mqtt://127.0.0.1:"+mqttPort {
+	if la.WSURL != "ws://"+host+"/mqtt?learner="+la.Username || la.APIBase != "http://"+host+"/api/v2" || la.MQTTURL != "mqtt://127.0.0.1:"+mqttPort {
 		t.Errorf("URLs not built from the host used: %+v", la)
 	}
 	if r := do(t, ada, "GET", ts.URL+"/courses/hello/first", nil); r.status != 200 {
@@ -196,6 +196,8 @@ func TestWritesFromAnotherSiteAreRefused(t *testing.T) {
 		{[]string{"Sec-Fetch-Site", "same-origin"}, 200},
 		{[]string{"Origin", "http://evil.example"}, 403},
 		{[]string{"Sec-Fetch-Site", "cross-site"}, 403},
+		{[]string{"Sec-Fetch-Site", "same-site"}, 403},
+		{[]string{"Origin", "null"}, 403}, // a sandboxed frame of any site sends it
 	}
 	for _, tc := range cases {
 		if r := do(t, c, "POST", answer, body, tc.header...); r.status != tc.status {

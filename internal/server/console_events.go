@@ -28,7 +28,8 @@ type logLine struct {
 // journal events and console updates ("client", "message", "removed"). A
 // browser that lost the stream reconnects with Last-Event-ID and gets each
 // journal line once. "reset" tells it the sandbox is a new one (its old
-// journal is gone): clear the log.
+// journal is gone): clear the log. A learner keeps at most
+// streamsPerPerson streams: a newer one ends the oldest with "superseded".
 func (a *consoleAPI) labEvents(c echo.Context) error {
 	d, err := a.desk(c)
 	if err != nil {
@@ -44,7 +45,11 @@ func (a *consoleAPI) labEvents(c echo.Context) error {
 		last, _ = strconv.ParseUint(q, 10, 64)
 	}
 
-	ctx := c.Request().Context()
+	ctx, release, err := a.s.streams.open(c.Request().Context(), "learner:"+d.Learner())
+	if err != nil {
+		return err
+	}
+	defer release()
 	journal := sb.Journal()
 	live := journal.Subscribe(ctx) // before Since, so nothing falls between the two
 	updates, lagged := d.Watch(ctx)
@@ -120,6 +125,12 @@ func (a *consoleAPI) labEvents(c echo.Context) error {
 		var err error
 		select {
 		case <-ctx.Done():
+			if superseded(ctx) {
+				// A newer stream of this learner replaced this one: tell
+				// the browser not to reconnect until the page is used again.
+				_ = send("superseded", "", map[string]any{})
+				w.Flush()
+			}
 			return nil
 		case <-beat.C:
 			_, err = w.Write([]byte(": ping\n\n"))

@@ -20,6 +20,7 @@ import (
 // on a free TCP port, a real SQLite file in a temporary folder.
 type testServer struct {
 	*httptest.Server
+	srv   *Server
 	cfg   config.Config
 	labs  *labs.Labs
 	store *store.Store
@@ -38,8 +39,28 @@ func startServer(t testing.TB, fsys fs.FS, classroom bool) *testServer {
 // one and start another on the same data, as a restart does.
 func startServerIn(t testing.TB, fsys fs.FS, classroom bool, dir string) *testServer {
 	t.Helper()
+	return startServerWith(t, fsys, classroom, dir, nil)
+}
+
+// startServerOn starts a server on the database target (an SQLite path or
+// a postgres:// URL), so several can share one database as a cluster's
+// nodes do.
+func startServerOn(t testing.TB, fsys fs.FS, classroom bool, dir, target string) *testServer {
+	t.Helper()
+	return startServerWithTarget(t, fsys, classroom, dir, target, nil)
+}
+
+// startServerWith is startServerIn with a say in the configuration (caps,
+// trusted proxies) before the server starts.
+func startServerWith(t testing.TB, fsys fs.FS, classroom bool, dir string, configure func(*config.Config)) *testServer {
+	t.Helper()
+	return startServerWithTarget(t, fsys, classroom, dir, filepath.Join(dir, "courselab.db"), configure)
+}
+
+func startServerWithTarget(t testing.TB, fsys fs.FS, classroom bool, dir, target string, configure func(*config.Config)) *testServer {
+	t.Helper()
 	cat := content.Load(fsys, content.Options{})
-	st, err := store.Open(context.Background(), filepath.Join(dir, "courselab.db"))
+	st, err := store.Open(context.Background(), target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +72,9 @@ func startServerIn(t testing.TB, fsys fs.FS, classroom bool, dir string) *testSe
 	}
 	cfg := config.Config{Addr: ":0", MQTTAddr: ln.Addr().String(), Data: dir, Classroom: classroom,
 		Secret: "test-secret", InstructorToken: testInstructorToken}
+	if configure != nil {
+		configure(&cfg)
+	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	l := labs.New(labs.Config{Classroom: classroom, Secret: []byte(cfg.Secret), Logger: logger})
 	if !classroom {
@@ -62,8 +86,9 @@ func startServerIn(t testing.TB, fsys fs.FS, classroom bool, dir string) *testSe
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.stopListen)
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, cfg: cfg, labs: l, store: st, mqtt: ln.Addr().String(),
+	return &testServer{Server: ts, srv: s, cfg: cfg, labs: l, store: st, mqtt: ln.Addr().String(),
 		stop: func() { ts.Close(); ln.Close(); l.Close(); closeStore() }}
 }

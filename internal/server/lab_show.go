@@ -19,6 +19,10 @@ type labDetails struct {
 	APIBase  string `json:"api_base"`
 }
 
+// wsLearnerParam is the query parameter of a learner's WebSocket URL that
+// names them for routing.
+const wsLearnerParam = "learner"
+
 // labShow answers GET /api/lab with the current learner's connection
 // details, built from the host name the learner used to reach us.
 func (s *Server) labShow(c echo.Context) error {
@@ -55,6 +59,12 @@ func (s *Server) labDetails(c echo.Context, learner string) labDetails {
 	if s.cfg.Classroom {
 		cr := s.labs.Credentials(learner)
 		d.Username, d.Password, d.Token = cr.Username, cr.Password, cr.Token
+		// A client outside the browser (MQTT.js under node) sends no
+		// cookie, and a WebSocket's CONNECT is out of a proxy's sight: the
+		// learner id in the URL is what lets HAProxy send it to the node
+		// that holds the sandbox (deploy/haproxy.cfg). It is the MQTT
+		// username, no secret; the server ignores it.
+		d.WSURL += "?" + url.Values{wsLearnerParam: {learner}}.Encode()
 	}
 	return d
 }

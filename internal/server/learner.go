@@ -94,12 +94,3 @@ func newLearnerID(name string) string {
 	_, _ = rand.Read(suffix)
 	return base + "-" + hex.EncodeToString(suffix)
 }
-
-// safeNext keeps a redirect target on this site: a path, never a URL to
-// somewhere else.
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
-	}
-	return next
-}

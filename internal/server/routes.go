@@ -13,7 +13,8 @@ func (s *Server) routes() {
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests())
 	e.Use(securityHeaders)
-	e.Use(sameOriginWrites)
+	e.Use(sameOriginWrites())
+	e.Use(boundedBodies(BodyTimeout))
 
 	e.GET("/healthz", s.healthShow)
 	e.GET("/static/*", s.staticShow)
@@ -25,11 +26,22 @@ func (s *Server) routes() {
 	learner.GET("/", s.catalogShow)
 	learner.GET("/courses/:course", s.courseShow)
 	learner.GET("/courses/:course/*", s.courseFileOrSection)
+	learner.GET("/categories/*", s.categoryShow)
+	learner.GET("/programs", s.programsShow)
+	learner.GET("/programs/*", s.sitePageShow)
+	learner.GET("/resources", s.libraryShow)
+	learner.GET("/resources/*", s.sitePageShow)
+	learner.GET("/solutions", s.libraryShow)
+	learner.GET("/solutions/*", s.sitePageShow)
+	learner.GET("/welcome/*", s.sitePageShow)
+	learner.GET("/search", s.searchShow)
 	learner.GET("/api/lab", s.labShow)
 	learner.GET("/api/progress", s.progressJSON)
 	learner.GET("/progress", s.progressShow)
 	learner.POST("/api/courses/:course/quizzes/:quiz/answer", s.quizAnswer)
 	learner.POST("/courses/:course/quizzes/:quiz", s.quizAnswerForm)
+	learner.GET("/api/courses/:course/marks", s.courseMarksShow)
+	learner.POST("/api/courses/:course/sections/:section/read", s.sectionRead)
 	learner.GET("/api/courses/:course/exercises", s.exercisesList)
 	learner.POST("/api/courses/:course/exercises/:exercise/check", s.exerciseCheck)
 
@@ -48,7 +60,7 @@ func (s *Server) routes() {
 
 	// MQTT over WebSocket, then the simulated IoT cloud (it authenticates
 	// with the lab token itself).
-	e.GET("/mqtt", echo.WrapHandler(s.labs.Front()))
+	e.GET("/mqtt", echo.WrapHandler(s.labs.Front()), s.mqttOrigin)
 	cloudapi.Register(e.Group("/api/v2"), s.labs, s.cloudSandbox)
 
 	e.POST("/teach/login", s.teachLogin)

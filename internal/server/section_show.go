@@ -46,11 +46,10 @@ func (s *Server) sectionShow(c echo.Context, cat *content.Catalog, course *conte
 	if sec == nil {
 		return notFound("The course %q has no section %q.", course.Title, slug)
 	}
+	// Opening the page does not mark it read (a prefetch or a curl would):
+	// the page's script reports a read once it was shown long enough.
 	learner, _ := s.learnerID(c)
 	s.touchLab(cat, course, learner)
-	if err := s.markRead(c.Request().Context(), learner, course, sec); err != nil {
-		s.log.Error("progress not saved", "learner", learner, "err", err)
-	}
 	slots := s.viewerSlots(c, course)
 	data := func() sectionPage {
 		d := sectionPage{page: s.page(), Course: course, Section: sec, HTML: sec.HTML}
@@ -115,13 +114,24 @@ func (s *Server) courseFileShow(c echo.Context, course *content.Course, name str
 	if !fs.ValidPath(name) || name == "." || strings.Contains(name, "\\") {
 		return notFound("There is no file %q in this course.", name)
 	}
-	if strings.EqualFold(path.Ext(name), ".md") || hiddenName(name) {
+	// Only files of asset types: an editor's index.md~ holds the answers.
+	if !content.IsAsset(name) {
 		return notFound("There is no file %q in this course.", name)
 	}
-	f, err := course.Files.Open(name)
+	return serveAsset(c, course.Files, name, "There is no file %q in this course.")
+}
+
+// serveAsset serves one asset file of a content folder. A file the folder
+// cannot open (missing, or a symbolic link leading out of the folder) is not
+// found; notFoundFormat says so with the name.
+func serveAsset(c echo.Context, files fs.FS, name, notFoundFormat string) error {
+	f, err := files.Open(name)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
-			return notFound("There is no file %q in this course.", name)
+		// Any path error (missing, or a link out of the folder: os.Root
+		// refuses it) means there is nothing to serve at that name.
+		var pe *fs.PathError
+		if errors.As(err, &pe) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
+			return notFound(notFoundFormat, name)
 		}
 		return err
 	}
@@ -131,7 +141,7 @@ func (s *Server) courseFileShow(c echo.Context, course *content.Course, name str
 		return err
 	}
 	if st.IsDir() {
-		return notFound("There is no file %q in this course.", name)
+		return notFound(notFoundFormat, name)
 	}
 	h := c.Response().Header()
 	ct := mime.TypeByExtension(path.Ext(name))
@@ -147,15 +157,4 @@ func (s *Server) courseFileShow(c echo.Context, course *content.Course, name str
 		return nil
 	}
 	return c.Stream(http.StatusOK, ct, f)
-}
-
-// hiddenName reports whether any element of the path starts with a dot, such
-// as .git or .DS_Store: those are never course material.
-func hiddenName(name string) bool {
-	for _, el := range strings.Split(name, "/") {
-		if strings.HasPrefix(el, ".") {
-			return true
-		}
-	}
-	return false
 }

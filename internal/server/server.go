@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/courselab/courselab/internal/config"
 	"github.com/courselab/courselab/internal/secret"
 	"github.com/courselab/courselab/internal/store"
+	"github.com/courselab/courselab/internal/throttle"
 	"github.com/courselab/courselab/labs"
 	"github.com/courselab/courselab/labs/check"
 )
@@ -45,13 +49,21 @@ type Server struct {
 	assets     *assets
 	cache      pageCache
 	setups     labSetups
-	reads      readSections
+	reads      learnerMarks // what each learner has done, cached
 	class      classFeed
+	streams    streamCap // live event streams per person
 	checks     *check.Engine
 	console    *consoleAPI
 	cookies    secret.Signer // learners' session cookies
 	instructor secret.Signer // the instructor's cookie; keyed by the token, so a new token logs everyone out
 	echo       *echo.Echo
+
+	joins      *throttle.PerAddr // joins per source address; nil: no limit
+	joinMu     sync.Mutex        // one join at a time counts the class
+	tokenTries *throttle.PerAddr // instructor token tries per source address
+
+	node       string // this process among the nodes sharing the database
+	stopListen func() // ends the cluster listener (class_feed.go)
 }
 
 // New wires the routes. cfg.Secret must be set (it signs cookies), and in
@@ -77,26 +89,46 @@ func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Sto
 		checks:     check.New(logger),
 		cookies:    secret.NewSigner(cfg.Secret, "learner cookie"),
 		instructor: secret.NewSigner(cfg.Secret+cfg.InstructorToken, "instructor cookie"),
+		tokenTries: throttle.New(tokenTryEvery, tokenTryBurst),
+	}
+	// Zero caps (a Config built by hand, as tests do) mean no cap.
+	if s.cfg.MaxLearners <= 0 {
+		s.cfg.MaxLearners = math.MaxInt
+	}
+	if n := cfg.JoinsPerMinute; n > 0 {
+		s.joins = throttle.New(time.Minute/time.Duration(n), n)
 	}
 	if !cfg.Classroom {
 		if _, err := st.EnsureLearner(context.Background(), labs.PersonalLearner, "You"); err != nil {
 			return nil, err
 		}
 	}
+	s.node = newNodeID()
+	s.stopListen = s.listenCluster()
 	s.labSetup(courses.Catalog())
 	s.console = s.newConsoleAPI()
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = clientIP(cfg.TrustedProxies)
 	s.echo = e
 	s.routes()
 	return s, nil
 }
 
 // Close ends what the server runs on learners' behalf (the lab console's
-// web MQTT clients). The labs and the store belong to the caller.
-func (s *Server) Close() { s.console.con.Close() }
+// web MQTT clients, the cluster listener). The labs and the store belong to
+// the caller.
+func (s *Server) Close() {
+	s.stopListen()
+	s.console.con.Close()
+}
+
+// EndStreams ends the live event streams (instructor dashboards, lab
+// consoles), which never end by themselves: call it before a graceful
+// shutdown so that it does not wait for them.
+func (s *Server) EndStreams() { s.streams.endAll(errShuttingDown) }
 
 // Handler returns the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }

@@ -28,12 +28,12 @@ func (s *Store) EnsureLearner(ctx context.Context, id, name string) (Learner, er
 	var l Learner
 	var created, seen int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO learners (id, name, created_ms, last_seen_ms)
+		return tx.QueryRowContext(ctx, s.q(`INSERT INTO learners (id, name, created_ms, last_seen_ms)
 			VALUES (?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET
 				name = CASE WHEN excluded.name = '' THEN learners.name ELSE excluded.name END,
 				last_seen_ms = excluded.last_seen_ms
-			RETURNING id, name, created_ms, last_seen_ms`,
+			RETURNING id, name, created_ms, last_seen_ms`),
 			id, name, now, now).Scan(&l.ID, &l.Name, &created, &seen)
 	})
 	if err != nil {
@@ -46,7 +46,7 @@ func (s *Store) EnsureLearner(ctx context.Context, id, name string) (Learner, er
 // Learner returns the learner with id, or an error wrapping ErrNotFound.
 func (s *Store) Learner(ctx context.Context, id string) (Learner, error) {
 	l, err := scanLearner(s.r.QueryRowContext(ctx,
-		`SELECT id, name, created_ms, last_seen_ms FROM learners WHERE id = ?`, id))
+		s.q(`SELECT id, name, created_ms, last_seen_ms FROM learners WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Learner{}, fmt.Errorf("learner %q: %w", id, ErrNotFound)
 	}

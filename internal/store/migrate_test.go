@@ -29,84 +29,88 @@ func appliedAt(t *testing.T, db *sql.DB) map[int]int64 {
 }
 
 func TestMigrationsApplyOnceAndReopenDoesNotReapply(t *testing.T) {
-	ctx := context.Background()
-	s, path := openTest(t)
-	first := appliedAt(t, s.w)
-	embedded, err := embeddedMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(first) != len(embedded) {
-		t.Fatalf("applied %d migrations, embedded %d", len(first), len(embedded))
-	}
-	if _, err := s.EnsureLearner(ctx, "ada", "Ada"); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-
-	s2, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("reopen: %v", err)
-	}
-	defer s2.Close()
-	again := appliedAt(t, s2.w)
-	for v, at := range first {
-		if again[v] != at {
-			t.Errorf("migration %d applied_at changed on reopen: %d → %d", v, at, again[v])
+	forEachEngine(t, func(t *testing.T, e engine) {
+		ctx := context.Background()
+		s, target := openTest(t, e)
+		first := appliedAt(t, s.w)
+		embedded, err := embeddedMigrations()
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if len(again) != len(first) {
-		t.Errorf("reopen recorded %d migrations, want %d", len(again), len(first))
-	}
-	if _, err := s2.Learner(ctx, "ada"); err != nil {
-		t.Errorf("data lost across reopen: %v", err)
-	}
+		if len(first) != len(embedded) {
+			t.Fatalf("applied %d migrations, embedded %d", len(first), len(embedded))
+		}
+		if _, err := s.EnsureLearner(ctx, "ada", "Ada"); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+
+		s2, err := Open(ctx, target)
+		if err != nil {
+			t.Fatalf("reopen: %v", err)
+		}
+		defer s2.Close()
+		again := appliedAt(t, s2.w)
+		for v, at := range first {
+			if again[v] != at {
+				t.Errorf("migration %d applied_at changed on reopen: %d → %d", v, at, again[v])
+			}
+		}
+		if len(again) != len(first) {
+			t.Errorf("reopen recorded %d migrations, want %d", len(again), len(first))
+		}
+		if _, err := s2.Learner(ctx, "ada"); err != nil {
+			t.Errorf("data lost across reopen: %v", err)
+		}
+	})
 }
 
 func TestMigrationsApplyInOrderEachInItsOwnTransaction(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openTest(t)
-	extra := []migration{
-		// Given out of order: 0003 needs 0002's table.
-		{version: 3, name: "0003_b.sql", sql: `ALTER TABLE notes ADD COLUMN body TEXT`},
-		{version: 2, name: "0002_a.sql", sql: `CREATE TABLE notes (id TEXT NOT NULL PRIMARY KEY)`},
-		{version: 4, name: "0004_bad.sql", sql: `CREATE TABLE half (id TEXT); INSERT INTO nowhere VALUES (1)`},
-	}
-	embedded, _ := embeddedMigrations()
-	err := s.applyMigrations(ctx, append(embedded, extra...))
-	if err == nil || !strings.Contains(err.Error(), "0004_bad.sql") {
-		t.Fatalf("applyMigrations = %v, want failure naming 0004_bad.sql", err)
-	}
-	got := appliedAt(t, s.w)
-	if _, ok := got[3]; !ok {
-		t.Error("0003 not applied after 0002")
-	}
-	if _, ok := got[4]; ok {
-		t.Error("failed migration 0004 recorded as applied")
-	}
-	var n int
-	s.w.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'half'`).Scan(&n)
-	if n != 0 {
-		t.Error("failed migration 0004 left its first statement behind")
-	}
+	forEachEngine(t, func(t *testing.T, e engine) {
+		ctx := context.Background()
+		s, _ := openTest(t, e)
+		extra := []migration{
+			// Given out of order: 0003 needs 0002's table.
+			{version: 3, name: "0003_b.sql", sql: `ALTER TABLE notes ADD COLUMN body TEXT`},
+			{version: 2, name: "0002_a.sql", sql: `CREATE TABLE notes (id TEXT NOT NULL PRIMARY KEY)`},
+			{version: 4, name: "0004_bad.sql", sql: `CREATE TABLE half (id TEXT); INSERT INTO nowhere VALUES (1)`},
+		}
+		embedded, _ := embeddedMigrations()
+		err := s.applyMigrations(ctx, append(embedded, extra...))
+		if err == nil || !strings.Contains(err.Error(), "0004_bad.sql") {
+			t.Fatalf("applyMigrations = %v, want failure naming 0004_bad.sql", err)
+		}
+		got := appliedAt(t, s.w)
+		if _, ok := got[3]; !ok {
+			t.Error("0003 not applied after 0002")
+		}
+		if _, ok := got[4]; ok {
+			t.Error("failed migration 0004 recorded as applied")
+		}
+		if _, err := s.w.Exec(`SELECT COUNT(*) FROM half`); err == nil {
+			t.Error("failed migration 0004 left its first statement behind")
+		}
+	})
 }
 
 func TestOpenRefusesDatabaseFromNewerVersion(t *testing.T) {
-	ctx := context.Background()
-	s, path := openTest(t)
-	if _, err := s.w.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)`); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-
-	_, err := Open(ctx, path)
-	if !errors.Is(err, ErrNewerSchema) {
-		t.Fatalf("Open = %v, want ErrNewerSchema", err)
-	}
-	t.Logf("the user reads: %v", err)
-	for _, want := range []string{path, "9999", "newer courselab"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not mention %q", err, want)
+	forEachEngine(t, func(t *testing.T, e engine) {
+		ctx := context.Background()
+		s, target := openTest(t, e)
+		if _, err := s.w.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)`); err != nil {
+			t.Fatal(err)
 		}
-	}
+		s.Close()
+
+		_, err := Open(ctx, target)
+		if !errors.Is(err, ErrNewerSchema) {
+			t.Fatalf("Open = %v, want ErrNewerSchema", err)
+		}
+		t.Logf("the user reads: %v", err)
+		for _, want := range []string{displayName(target), "9999", "newer courselab"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not mention %q", err, want)
+			}
+		}
+	})
 }

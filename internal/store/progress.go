@@ -47,13 +47,13 @@ func (s *Store) Progress(ctx context.Context, learner string) (map[string]*Cours
 	var out map[string]*CourseProgress
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM learners WHERE id = ?`, learner).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM learners WHERE id = ?`), learner).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
 			return ErrNotFound
 		}
-		all, err := loadProgress(ctx, tx, learner)
+		all, err := s.loadProgress(ctx, tx, learner)
 		if err != nil {
 			return err
 		}
@@ -79,7 +79,7 @@ func (s *Store) ClassProgress(ctx context.Context) ([]LearnerProgress, error) {
 		if err != nil {
 			return err
 		}
-		all, err := loadProgress(ctx, tx, "")
+		all, err := s.loadProgress(ctx, tx, "")
 		if err != nil {
 			return err
 		}
@@ -125,10 +125,10 @@ func (p progressByLearner) course(learner, course string) *CourseProgress {
 // loadProgress reads the result tables for one learner, or for all when
 // learner is empty. Three scans, not one join: the tables are independent
 // and a join would multiply their rows.
-func loadProgress(ctx context.Context, tx *sql.Tx, learner string) (progressByLearner, error) {
+func (s *Store) loadProgress(ctx context.Context, tx *sql.Tx, learner string) (progressByLearner, error) {
 	where, args := "", []any{}
 	if learner != "" {
-		where, args = " WHERE learner_id = ?", []any{learner}
+		where, args = s.q(" WHERE learner_id = ?"), []any{learner}
 	}
 	p := progressByLearner{}
 

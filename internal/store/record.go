@@ -27,9 +27,9 @@ func (s *Store) MarkSectionRead(ctx context.Context, learner, course, section st
 		if err := s.touch(ctx, tx, learner, now); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO section_reads (learner_id, course, section, first_read_ms)
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO section_reads (learner_id, course, section, first_read_ms)
 			VALUES (?, ?, ?, ?)
-			ON CONFLICT (learner_id, course, section) DO NOTHING`,
+			ON CONFLICT (learner_id, course, section) DO NOTHING`),
 			learner, course, section, ms(now))
 		return err
 	})
@@ -58,20 +58,20 @@ func (s *Store) SaveQuizAnswer(ctx context.Context, learner, course, quiz string
 		// auto-increment (which differs between SQLite and PostgreSQL)
 		// is needed.
 		var attempt int
-		err := tx.QueryRowContext(ctx, `INSERT INTO quiz_results (learner_id, course, quiz, correct, answers, at_ms, attempts)
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO quiz_results (learner_id, course, quiz, correct, answers, at_ms, attempts)
 			VALUES (?, ?, ?, ?, ?, ?, 1)
 			ON CONFLICT (learner_id, course, quiz) DO UPDATE SET
 				correct  = excluded.correct,
 				answers  = excluded.answers,
 				at_ms    = excluded.at_ms,
 				attempts = quiz_results.attempts + 1
-			RETURNING attempts`,
+			RETURNING attempts`),
 			learner, course, quiz, correct, string(js), ms(now)).Scan(&attempt)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO quiz_attempts (learner_id, course, quiz, attempt, answers, correct, at_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO quiz_attempts (learner_id, course, quiz, attempt, answers, correct, at_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`),
 			learner, course, quiz, attempt, string(js), correct, ms(now))
 		return err
 	})
@@ -110,7 +110,7 @@ func (s *Store) RecordCheck(ctx context.Context, learner, course, exercise strin
 		// All SET expressions see the old row (standard SQL), so a
 		// failure after a pass keeps the pass's summary, evidence and time.
 		var attempt int
-		err := tx.QueryRowContext(ctx, `INSERT INTO exercise_results (learner_id, course, exercise, passed, summary, evidence, at_ms, attempts)
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO exercise_results (learner_id, course, exercise, passed, summary, evidence, at_ms, attempts)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 1)
 			ON CONFLICT (learner_id, course, exercise) DO UPDATE SET
 				summary  = CASE WHEN exercise_results.passed AND NOT excluded.passed THEN exercise_results.summary  ELSE excluded.summary  END,
@@ -118,13 +118,13 @@ func (s *Store) RecordCheck(ctx context.Context, learner, course, exercise strin
 				at_ms    = CASE WHEN exercise_results.passed AND NOT excluded.passed THEN exercise_results.at_ms    ELSE excluded.at_ms    END,
 				passed   = exercise_results.passed OR excluded.passed,
 				attempts = exercise_results.attempts + 1
-			RETURNING attempts`,
+			RETURNING attempts`),
 			learner, course, exercise, r.Passed, r.Summary, evidence, ms(at)).Scan(&attempt)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO exercise_attempts (learner_id, course, exercise, attempt, passed, summary, evidence, at_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO exercise_attempts (learner_id, course, exercise, attempt, passed, summary, evidence, at_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 			learner, course, exercise, attempt, r.Passed, r.Summary, evidence, ms(at))
 		return err
 	})
@@ -137,8 +137,8 @@ func (s *Store) RecordCheck(ctx context.Context, learner, course, exercise strin
 // ExerciseAttempts returns every evaluation of one exercise for a learner,
 // oldest first: the history behind the result, for the instructor.
 func (s *Store) ExerciseAttempts(ctx context.Context, learner, course, exercise string) ([]ExerciseResult, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT passed, summary, evidence, at_ms FROM exercise_attempts
-		WHERE learner_id = ? AND course = ? AND exercise = ? ORDER BY attempt`,
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT passed, summary, evidence, at_ms FROM exercise_attempts
+		WHERE learner_id = ? AND course = ? AND exercise = ? ORDER BY attempt`),
 		learner, course, exercise)
 	if err != nil {
 		return nil, fmt.Errorf("attempts of %s/%s for %q: %w", course, exercise, learner, err)

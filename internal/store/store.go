@@ -1,13 +1,16 @@
 // Package store keeps learners and their progress (sections read, quiz
-// answers, exercise checks) in an SQLite file, through database/sql and the
-// pure-Go driver modernc.org/sqlite, so the binary needs no C toolchain.
+// answers, exercise checks) in a database, through database/sql: an SQLite
+// file by default (the pure-Go driver modernc.org/sqlite, so the binary
+// needs no C toolchain), or PostgreSQL (github.com/jackc/pgx/v5) when the
+// nodes of a cluster share one.
 //
 // Durability is the point of this package: a call that returns nil has
 // committed, and the commit survives a process crash (kill -9) and, with
-// synchronous=FULL, a power loss. The SQL is kept portable so a PostgreSQL
-// backend can follow: standard types, ON CONFLICT upserts, RETURNING. The
-// only non-portable bits are the `?` placeholders (PostgreSQL wants $1) and
-// the PRAGMAs and sqlite_master lookups in this file and migrate.go.
+// synchronous=FULL (SQLite) or synchronous_commit=on (PostgreSQL), a power
+// loss. The SQL is portable, one text for both engines: standard types,
+// ON CONFLICT upserts, RETURNING, `?` placeholders that dialect.go rewrites
+// to PostgreSQL's $1. What differs between the engines (opening, claiming
+// an empty database, locking migrations) is in sqlite.go and postgres.go.
 package store
 
 import (
@@ -15,15 +18,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrNotFound is returned (wrapped) when a learner is unknown.
@@ -31,8 +27,8 @@ var ErrNotFound = errors.New("not found")
 
 // ErrNotCourselab is returned (wrapped) by Open when the file exists but is
 // not a courselab database: another program's SQLite file, or no SQLite
-// file at all. Open refuses it rather than adding tables to someone else's
-// data.
+// file at all, or a PostgreSQL schema holding another program's tables.
+// Open refuses it rather than adding tables to someone else's data.
 var ErrNotCourselab = errors.New("not a courselab database")
 
 // ErrNewerSchema is returned (wrapped) by Open when the database was
@@ -40,161 +36,88 @@ var ErrNotCourselab = errors.New("not a courselab database")
 // schema in mind could corrupt what the newer version expects.
 var ErrNewerSchema = errors.New("database is from a newer courselab")
 
-// busyTimeout is how long a statement waits for a lock held by another
-// connection (a checkpoint, the sqlite3 shell, a second process) before
-// failing with "database is locked". Inside one process the single writer
-// connection means writers queue in database/sql instead.
-const busyTimeout = 5 * time.Second
-
-// applicationID marks the file as ours ("CLab"), so Open can tell a
-// courselab database from any other SQLite file even before reading tables.
-const applicationID = 0x434c6162
-
 // Store is the courselab database. It is safe for concurrent use.
 type Store struct {
-	path string
-	// w is the one connection that writes. SQLite allows one writer at a
-	// time; with one connection, concurrent writers wait their turn in
-	// database/sql's pool rather than spinning on SQLITE_BUSY.
+	// name says which database this is in error messages: the SQLite
+	// path, or the PostgreSQL URL without its password.
+	name    string
+	dialect dialect
+	// w is where writes go. For SQLite it is one connection: SQLite
+	// allows one writer at a time, and with one connection concurrent
+	// writers wait their turn in database/sql's pool rather than spinning
+	// on SQLITE_BUSY. For PostgreSQL it is the one pool, shared with r.
 	w *sql.DB
-	// r is a pool of read-only connections: in WAL mode readers see a
-	// consistent snapshot and never wait for the writer.
+	// r is where reads go. For SQLite a pool of read-only connections: in
+	// WAL mode readers see a consistent snapshot and never wait for the
+	// writer.
 	r *sql.DB
+	// readTx are the options of a read transaction: one snapshot for the
+	// several queries behind one progress view.
+	readTx *sql.TxOptions
+	// pg is set for PostgreSQL: what the notification listener needs.
+	pg *pgState
 	// now is the clock; tests replace it to get distinct, ordered times.
 	now func() time.Time
 }
 
-// options are the knobs benchmarks and tests turn; Open uses defaults.
-type options struct {
-	// synchronous is FULL: WAL with synchronous=NORMAL survives a process
-	// crash but may lose the last commits on power loss or a kernel panic,
-	// and "a crash loses nothing acknowledged" includes those. The
-	// benchmark in store_bench_test.go shows what FULL costs.
-	synchronous string
+// IsPostgres tells whether target names a PostgreSQL database (a
+// postgres:// or postgresql:// URL) rather than an SQLite file.
+func IsPostgres(target string) bool {
+	return strings.HasPrefix(target, "postgres://") || strings.HasPrefix(target, "postgresql://")
 }
 
-var defaultOptions = options{synchronous: "FULL"}
-
-// Open opens the courselab database at path, creating the file and its
-// folder when missing, and applies pending migrations. It refuses a file
-// that is not a courselab database or that a newer courselab migrated.
-func Open(ctx context.Context, path string) (*Store, error) {
-	return open(ctx, path, defaultOptions)
+// displayName is how target appears in errors and logs: an SQLite path as
+// it is, a PostgreSQL URL without its password.
+func displayName(target string) string {
+	if IsPostgres(target) {
+		return redactURL(target)
+	}
+	return target
 }
 
-func open(ctx context.Context, path string, o options) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("open store: empty database path")
+// Open opens the courselab database and applies pending migrations:
+// PostgreSQL when target is a postgres:// URL, else the SQLite file at
+// path target, created with its folder when missing. It refuses a database
+// that is not courselab's or that a newer courselab migrated.
+func Open(ctx context.Context, target string) (*Store, error) {
+	if IsPostgres(target) {
+		return openPostgres(ctx, target)
 	}
-	// The driver splits its DSN at the first '?', so such a path would be
-	// misread as parameters.
-	if strings.ContainsRune(path, '?') {
-		return nil, fmt.Errorf("open store %s: the path must not contain '?'", path)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("open store %s: create folder: %w", path, err)
-	}
-	// Creating the file ourselves gives a plain "permission denied" naming
-	// the path, where SQLite would say "unable to open database file", and
-	// keeps learners' data private (0600).
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: not writable: %w", path, err)
-	}
-	f.Close()
-
-	s := &Store{path: path, now: time.Now}
-	s.w, err = sql.Open("sqlite", dsn(path, o, false))
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	s.w.SetMaxOpenConns(1)
-	s.w.SetMaxIdleConns(1)
-	s.w.SetConnMaxLifetime(0)
-	if err := s.setUp(ctx); err != nil {
-		s.w.Close()
-		return nil, err
-	}
-
-	s.r, err = sql.Open("sqlite", dsn(path, o, true))
-	if err != nil {
-		s.w.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	readers := max(4, runtime.NumCPU())
-	s.r.SetMaxOpenConns(readers)
-	s.r.SetMaxIdleConns(readers)
-	return s, nil
+	return openSQLite(ctx, target, defaultOptions)
 }
 
-// setUp checks the file is ours, in WAL mode, and migrated.
-func (s *Store) setUp(ctx context.Context) error {
-	// The DSN's PRAGMAs run when the first connection opens, so this is
-	// where a non-SQLite file or an unwritable folder shows up.
-	var mode string
-	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return s.openError(err)
-	}
-	// WAL is what lets readers run beside the writer; without it (some
-	// network filesystems) every page view would wait for every Check.
-	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("open store %s: journal mode is %q, not WAL: put the data folder on a local filesystem", s.path, mode)
-	}
-	if err := s.claim(ctx); err != nil {
-		return err
-	}
-	return s.migrate(ctx)
-}
+// Name says which database this is, for logs: the SQLite path, or the
+// PostgreSQL URL without its password.
+func (s *Store) Name() string { return s.name }
 
-// openError turns the driver's first error into one that names the path
-// and says what is wrong.
-func (s *Store) openError(err error) error {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_NOTADB:
-			return fmt.Errorf("open store %s: %w (not an SQLite file)", s.path, ErrNotCourselab)
-		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM:
-			return fmt.Errorf("open store %s: not writable: %w", s.path, err)
-		}
-	}
-	return fmt.Errorf("open store %s: %w", s.path, err)
-}
+// Shared tells whether several courselab processes may use this database
+// at once (PostgreSQL): then changes are announced to the others with
+// Notify.
+func (s *Store) Shared() bool { return s.dialect == dialectPostgres }
 
-// dsn builds the driver's connection string. Readers are query_only so a
-// bug can never write outside the single writer connection.
-func dsn(path string, o options, readOnly bool) string {
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-	q.Add("_pragma", "foreign_keys(1)")
-	if readOnly {
-		q.Add("_pragma", "query_only(1)")
-	} else {
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "synchronous("+o.synchronous+")")
-		// BEGIN IMMEDIATE takes the write lock up front, so a transaction
-		// that read first can never fail to upgrade its lock mid-way.
-		q.Set("_txlock", "immediate")
-	}
-	return path + "?" + q.Encode()
-}
-
-// Close closes the database. The last connection to close checkpoints the
-// write-ahead log into the main file.
-func (s *Store) Close() error {
-	var errs []error
-	if s.r != nil {
-		errs = append(errs, s.r.Close())
-	}
-	errs = append(errs, s.w.Close())
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("close store %s: %w", s.path, err)
+// Ping checks that the database answers, for the health check.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("database %s: %w", s.name, err)
 	}
 	return nil
 }
 
-// write runs fn in a transaction on the writer connection and returns once
-// COMMIT has returned: with synchronous=FULL, once the log is on disk.
+// Close closes the database.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != nil && s.r != s.w {
+		errs = append(errs, s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close store %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// write runs fn in a transaction on the writer and returns once COMMIT has
+// returned: once the log is on disk.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -210,7 +133,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // read runs fn in a read-only transaction, so the several queries behind
 // one progress view see the same snapshot.
 func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.r.BeginTx(ctx, s.readTx)
 	if err != nil {
 		return err
 	}
@@ -222,7 +145,7 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // learner exists: progress for an unknown learner is refused, not stored
 // under a dangling id.
 func (s *Store) touch(ctx context.Context, tx *sql.Tx, learner string, now time.Time) error {
-	res, err := tx.ExecContext(ctx, `UPDATE learners SET last_seen_ms = ? WHERE id = ?`, ms(now), learner)
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE learners SET last_seen_ms = ? WHERE id = ?`), ms(now), learner)
 	if err != nil {
 		return err
 	}

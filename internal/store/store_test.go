@@ -9,21 +9,48 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/courselab/courselab/internal/pgtest"
 	"time"
 )
 
-// openTest opens a fresh store in a temporary folder, with a clock that
-// ticks one millisecond per reading so "first" and "latest" are testable.
-func openTest(t *testing.T) (*Store, string) {
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// engine is one database engine the store runs on; every test of the
+// store's behaviour runs on each.
+type engine struct {
+	name string
+	// target returns where a fresh, empty database is: an SQLite path in
+	// a temporary folder, or a PostgreSQL URL of a schema of its own.
+	target func(t testing.TB) string
+}
+
+var engines = []engine{
+	{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "data", "courselab.db") }},
+	{"postgres", func(t testing.TB) string { return pgtest.Schema(t) }},
+}
+
+// forEachEngine runs fn as a subtest per engine. PostgreSQL's subtest skips
+// without a server, saying what to install, except under CI=true.
+func forEachEngine(t *testing.T, fn func(t *testing.T, e engine)) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) { fn(t, e) })
+	}
+}
+
+// openTest opens a fresh store on engine e, with a clock that ticks one
+// millisecond per reading so "first" and "latest" are testable. It returns
+// the target to open it again with.
+func openTest(t *testing.T, e engine) (*Store, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "data", "courselab.db")
-	s, err := Open(context.Background(), path)
+	target := e.target(t)
+	s, err := Open(context.Background(), target)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
 	s.now = tickingClock()
-	return s, path
+	return s, target
 }
 
 // tickingClock returns a clock starting at a fixed time that advances one
@@ -45,7 +72,7 @@ func pragma(t *testing.T, db *sql.DB, name string) string {
 }
 
 func TestOpenCreatesFolderAndSetsDurablePragmas(t *testing.T) {
-	s, path := openTest(t)
+	s, path := openTest(t, engines[0])
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("database file: %v", err)
 	}

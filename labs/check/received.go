@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/courselab/courselab/labs"
@@ -12,12 +13,16 @@ import (
 
 // receivedCheck publishes fresh values on a set of topics (a device's
 // sensors and actuators, or a list) and passes when one learner client
-// received every one of them, with at least the given QoS.
+// received every one of them, with at least the given QoS. With wildcard
+// "+", that client must also hold one subscription with + (and no #) that
+// covers them all: the exercise teaches the single-level wildcard, and a
+// broader filter such as devices/# receives the values without proving it.
 type receivedCheck struct {
-	device  string
-	topics  []string
-	qos     byte
-	timeout time.Duration
+	device   string
+	topics   []string
+	qos      byte
+	timeout  time.Duration
+	wildcard string // "" or "+"
 }
 
 func parseReceived(a args) (evaluator, error) {
@@ -42,7 +47,39 @@ func parseReceived(a args) (evaluator, error) {
 	if c.timeout, err = a.timeout(); err != nil {
 		return nil, err
 	}
+	if c.wildcard, err = a.oneOf("wildcard", "", "+"); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// plusFilter returns s's subscription with + and no # that matches every
+// topic, the one a wildcard="+" exercise asks for.
+func plusFilter(s labs.Session, topics []string) (string, bool) {
+	for _, sub := range s.Subscriptions {
+		f := plainFilter(sub.Filter)
+		if !strings.Contains(f, "+") || strings.Contains(f, "#") {
+			continue
+		}
+		all := true
+		for _, t := range topics {
+			all = all && matches(f, t)
+		}
+		if all {
+			return sub.Filter, true
+		}
+	}
+	return "", false
+}
+
+// teaches reports whether session s received the values the way the
+// exercise teaches (always, without a wildcard attribute).
+func (c *receivedCheck) teaches(s labs.Session, topics []string) bool {
+	if c.wildcard == "" {
+		return true
+	}
+	_, ok := plusFilter(s, topics)
+	return ok
 }
 
 // delivery is one fresh value as a client received it.
@@ -97,7 +134,7 @@ func (c *receivedCheck) evaluate(ctx context.Context, sb *labs.Sandbox) Detail {
 				}
 			}
 		}
-		canPass = canPass || n == len(topics)
+		canPass = canPass || n == len(topics) && c.teaches(s, topics)
 	}
 
 	got := map[string]map[string]delivery{} // client → topic → delivery
@@ -121,7 +158,7 @@ func (c *receivedCheck) evaluate(ctx context.Context, sb *labs.Sandbox) Detail {
 			got[e.ClientID][e.Topic] = delivery{Topic: e.Topic, QoS: e.QoS, Time: stamp(e.Time)}
 		}
 		for id, ds := range got {
-			if c.complete(ds, topics) && (winner == "" || id < winner) {
+			if s, ok := find(sessions, id); ok && c.complete(ds, topics) && c.teaches(s, topics) && (winner == "" || id < winner) {
 				winner = id
 			}
 		}
@@ -136,7 +173,56 @@ func (c *receivedCheck) evaluate(ctx context.Context, sb *labs.Sandbox) Detail {
 		}
 		return Detail{Passed: true, Evidence: evidence, Message: c.passMessage(winner, len(topics))}
 	}
+	if d, ok := c.broader(sessions, got, topics, evidence); ok {
+		return d
+	}
 	return c.failure(sessions, got, topics, evidence)
+}
+
+// broader explains a client that received every value, but through a tool
+// broader than the one the exercise teaches (devices/#, or one subscription
+// per topic where one + does it).
+func (c *receivedCheck) broader(sessions []labs.Session, got map[string]map[string]delivery, topics []string, evidence map[string]any) (Detail, bool) {
+	if c.wildcard == "" {
+		return Detail{}, false
+	}
+	want := suggestFilter(topics)
+	ids := make([]string, 0, len(got))
+	for id := range got {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		s, ok := find(sessions, id)
+		if !ok || !c.complete(got[id], topics) {
+			continue
+		}
+		evidence["client_id"] = id
+		evidence["filters"] = filters(s)
+		evidence["deliveries"] = sortedDeliveries(got[id])
+		var wide, used []string
+		for _, sub := range s.Subscriptions {
+			for _, t := range topics {
+				if matches(sub.Filter, t) {
+					if strings.Contains(sub.Filter, "#") && !contains(wide, sub.Filter) {
+						wide = append(wide, sub.Filter)
+					}
+					if !contains(used, sub.Filter) {
+						used = append(used, sub.Filter)
+					}
+				}
+			}
+		}
+		if len(wide) > 0 {
+			return Detail{Evidence: evidence, Message: fmt.Sprintf(
+				"Your client %s received the fresh values through %s: %s also receives them, along with everything else below it; this exercise is about +, which fills exactly one level: subscribe to %s and press Check again.",
+				client(id), wide[0], wide[0], want)}, true
+		}
+		return Detail{Evidence: evidence, Message: fmt.Sprintf(
+			"Your client %s received all %d fresh values, through %d subscriptions (%s); this exercise is about doing it with one subscription and the + wildcard: subscribe to %s and press Check again.",
+			client(id), len(topics), len(used), list(used), want)}, true
+	}
+	return Detail{}, false
 }
 
 // complete reports whether ds holds every topic with enough QoS.

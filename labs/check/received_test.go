@@ -77,3 +77,45 @@ func TestReceivedOnAnyTopicAndWithNoSubscription(t *testing.T) {
 	wantPass(t, lb.check(t, "received", "topics", "home/kitchen/temp", "qos", "2", "timeout", "2s"),
 		`Your client "x" received a fresh value on home/kitchen/temp.`)
 }
+
+// TestReceivedWithPlusWildcardProvesThePlus: the plus-wildcard exercise
+// (wildcard="+") passes only through one subscription with + and no #; a
+// broader tool receives the values too and is told so.
+func TestReceivedWithPlusWildcardProvesThePlus(t *testing.T) {
+	const topics = "devices/ESPDEVICE/sensors/TC/value,devices/GARDEN/sensors/TC/value"
+	for _, tc := range []struct {
+		name    string
+		filters []string
+		pass    bool
+		words   []string
+	}{
+		{"the + of the course", []string{"devices/+/sensors/TC/value"}, true,
+			[]string{`Your client "c" received fresh values on all 2 topics.`}},
+		{"+ on two levels", []string{"devices/+/sensors/+/value"}, true, nil},
+		{"devices/# beside the right one", []string{"devices/#", "devices/+/sensors/TC/value"}, true, nil},
+		{"devices/#", []string{"devices/#"}, false,
+			[]string{`Your client "c" received the fresh values through devices/#`, "devices/# also receives them", "this exercise is about +", "subscribe to devices/+/sensors/TC/value"}},
+		{"devices/+/sensors/TC/#", []string{"devices/+/sensors/TC/#"}, false,
+			[]string{"through devices/+/sensors/TC/#", "this exercise is about +"}},
+		{"one subscription per device", []string{"devices/ESPDEVICE/sensors/TC/value", "devices/GARDEN/sensors/TC/value"}, false,
+			[]string{"through 2 subscriptions", "one subscription and the + wildcard", "subscribe to devices/+/sensors/TC/value"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lb := newLab(t)
+			c := lb.v5(t, "c")
+			for _, f := range tc.filters {
+				c.Sub(t, f, 0)
+			}
+			start := time.Now()
+			d := lb.check(t, "received", "topics", topics, "wildcard", "+", "timeout", "10s")
+			if tc.pass {
+				wantPass(t, d, tc.words...)
+				return
+			}
+			wantFail(t, d, tc.words...)
+			if time.Since(start) > 5*time.Second { // far below the timeout, even on a busy machine
+				t.Errorf("a check that cannot pass waited %v, towards its 10 s timeout", time.Since(start))
+			}
+		})
+	}
+}

@@ -103,8 +103,7 @@ func (c *restCheck) evaluate(_ context.Context, sb *labs.Sandbox) Detail {
 		return Detail{Evidence: restEvidence(*other), Message: fmt.Sprintf("Your latest REST call was %s %s, but this exercise needs %s: check the path and call again.",
 			detailString(*other, "method"), detailString(*other, "path"), c.want())}
 	}
-	return Detail{Evidence: map[string]any{"path": c.path, "method": c.method}, Message: fmt.Sprintf(
-		"You have not called the REST API of your sandbox yet: make %s (the course's curl line) and press Check again.", c.want())}
+	return c.notCalled(sb)
 }
 
 func restEvidence(e labs.Event) map[string]any {

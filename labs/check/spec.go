@@ -61,7 +61,7 @@ type kind struct {
 
 // vocabulary is every check type; read-only.
 var vocabulary = map[string]kind{
-	"received":           {attrs: []string{"device", "topics", "qos", "timeout"}, parse: parseReceived},
+	"received":           {attrs: []string{"device", "topics", "qos", "timeout", "wildcard"}, parse: parseReceived},
 	"subscribed":         {attrs: []string{"topics", "qos"}, parse: parseSubscribed},
 	"published":          {attrs: []string{"topic", "field", "payload", "qos", "retain"}, parse: parsePublished},
 	"rest":               {attrs: []string{"method", "path"}, parse: parseREST},

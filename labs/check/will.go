@@ -8,9 +8,12 @@ import (
 	"github.com/courselab/courselab/labs"
 )
 
-// willCheck passes when the broker sent the last will of a learner client on
-// a matching topic: the client set a will, then lost its connection without
-// sending DISCONNECT.
+// willCheck proves what the last-will exercise teaches, on the learner's
+// latest attempt: a client connected with a will on a matching topic, lost
+// its connection without DISCONNECT, the broker published the will, and
+// another learner client, subscribed to that topic, received it. A will that
+// went out with nobody watching, or a later attempt that ended with a
+// graceful DISCONNECT, does not pass.
 type willCheck struct {
 	topic string
 }
@@ -23,12 +26,12 @@ func parseWill(a args) (evaluator, error) {
 	return &willCheck{topic: f}, nil
 }
 
-// willConn is a client's latest connection as the journal tells it.
 type willConn struct {
 	client       string
 	willTopic    string
 	connected    labs.Event
 	disconnected *labs.Event
+	will         *labs.Event // the will the broker published when this connection broke
 }
 
 // settleTime bounds how long evaluate waits for a connection the broker is
@@ -56,15 +59,16 @@ func (c *willCheck) evaluate(ctx context.Context, sb *labs.Sandbox) Detail {
 // evaluateOnce reads the journal and the broker once. It sets *closing for
 // a client that is neither connected nor yet journaled as disconnected.
 func (c *willCheck) evaluateOnce(sb *labs.Sandbox, closing *bool) Detail {
+	events := sb.Journal().Since(0)
 	conns := map[string]*willConn{}
 	var order []*willConn
-	for _, e := range sb.Journal().Since(0) {
+	for i := range events {
+		e := events[i]
 		switch e.Kind {
 		case labs.KindWill:
-			if e.ClientID != "" && matches(c.topic, e.Topic) {
-				return Detail{Passed: true, Evidence: map[string]any{"client_id": e.ClientID, "topic": e.Topic,
-					"payload": e.Payload, "qos": e.QoS, "time": stamp(e.Time)}, Message: fmt.Sprintf(
-					"The broker sent the last will of your client %s on %s when it lost the connection.", client(e.ClientID), e.Topic)}
+			// mochi publishes the will before it reports the disconnect.
+			if wc := conns[e.ClientID]; wc != nil && wc.will == nil {
+				wc.will = &events[i]
 			}
 		case labs.KindConnect:
 			wc := &willConn{client: e.ClientID, willTopic: detailString(e, "will_topic"), connected: e}
@@ -72,7 +76,7 @@ func (c *willCheck) evaluateOnce(sb *labs.Sandbox, closing *bool) Detail {
 			order = append(order, wc)
 		case labs.KindDisconnect:
 			if wc := conns[e.ClientID]; wc != nil && wc.disconnected == nil {
-				wc.disconnected = &e
+				wc.disconnected = &events[i]
 			}
 		}
 	}
@@ -88,7 +92,7 @@ func (c *willCheck) evaluateOnce(sb *labs.Sandbox, closing *bool) Detail {
 			continue // a later connection of the same client id replaced it
 		}
 		if matches(c.topic, wc.willTopic) {
-			if right == nil {
+			if right == nil || wc.connected.Seq > right.connected.Seq {
 				right = wc
 			}
 		} else if wrong == nil {
@@ -96,27 +100,7 @@ func (c *willCheck) evaluateOnce(sb *labs.Sandbox, closing *bool) Detail {
 		}
 	}
 	if right != nil {
-		ev := map[string]any{"client_id": right.client, "will_topic": right.willTopic, "connected": stamp(right.connected.Time)}
-		d := right.disconnected
-		switch {
-		case d == nil && live[right.client]:
-			return Detail{Evidence: ev, Message: fmt.Sprintf(
-				"Your client %s set its will on %s but is still connected: drop its connection without DISCONNECT (kill the process or close the socket), then press Check again.",
-				client(right.client), right.willTopic)}
-		case d != nil && detailBool(*d, "graceful"):
-			ev["disconnected"] = stamp(d.Time)
-			return Detail{Evidence: ev, Message: fmt.Sprintf(
-				"Your client %s disconnected gracefully (it sent DISCONNECT), so the broker discarded its will: drop the connection instead (kill the process or close the socket), then press Check again.",
-				client(right.client))}
-		}
-		if d != nil {
-			ev["disconnected"], ev["reason"] = stamp(d.Time), detailString(*d, "reason")
-		} else {
-			*closing = true
-		}
-		return Detail{Evidence: ev, Message: fmt.Sprintf(
-			"Your client %s lost its connection, but the broker has not sent its will yet (a will delay holds it back): wait for the delay to pass and press Check again.",
-			client(right.client))}
+		return c.attempt(right, events, live, closing)
 	}
 	if wrong != nil {
 		return Detail{Evidence: map[string]any{"client_id": wrong.client, "will_topic": wrong.willTopic, "topic": c.topic}, Message: fmt.Sprintf(
@@ -127,4 +111,51 @@ func (c *willCheck) evaluateOnce(sb *labs.Sandbox, closing *bool) Detail {
 	return Detail{Evidence: map[string]any{"topic": c.topic}, Message: fmt.Sprintf(
 		"No client of yours set a last will on %s: connect with one (mosquitto_sub --will-topic %s --will-payload offline …), then drop the connection without DISCONNECT.",
 		onTopic(c.topic), instantiate(c.topic))}
+}
+
+// attempt judges the latest connection with a will on a matching topic.
+func (c *willCheck) attempt(right *willConn, events []labs.Event, live map[string]bool, closing *bool) Detail {
+	ev := map[string]any{"client_id": right.client, "will_topic": right.willTopic, "connected": stamp(right.connected.Time)}
+	d := right.disconnected
+	switch {
+	case d == nil && right.will == nil && live[right.client]:
+		return Detail{Evidence: ev, Message: fmt.Sprintf(
+			"Your client %s set its will on %s but is still connected: drop its connection without DISCONNECT (kill the process or close the socket), then press Check again.",
+			client(right.client), right.willTopic)}
+	case d != nil && detailBool(*d, "graceful"):
+		ev["disconnected"] = stamp(d.Time)
+		return Detail{Evidence: ev, Message: fmt.Sprintf(
+			"Your client %s disconnected gracefully (it sent DISCONNECT), so the broker discarded its will: drop the connection instead (kill the process or close the socket), then press Check again.",
+			client(right.client))}
+	}
+	if d != nil {
+		ev["disconnected"], ev["reason"] = stamp(d.Time), detailString(*d, "reason")
+	}
+	w := right.will
+	if w == nil {
+		if d == nil {
+			*closing = true
+		}
+		return Detail{Evidence: ev, Message: fmt.Sprintf(
+			"Your client %s lost its connection, but the broker has not sent its will yet (a will delay holds it back): wait for the delay to pass and press Check again.",
+			client(right.client))}
+	}
+	ev["topic"], ev["payload"], ev["qos"], ev["time"] = w.Topic, w.Payload, w.QoS, stamp(w.Time)
+	// Who saw it: a delivery of the will to another learner client. The
+	// broker may journal the delivery a moment before the will itself.
+	for _, e := range events {
+		if e.Seq > right.connected.Seq && e.Kind == labs.KindDeliver && e.ClientID != "" && e.ClientID != right.client &&
+			e.Topic == w.Topic && e.Payload == w.Payload {
+			ev["watcher"] = e.ClientID
+			return Detail{Passed: true, Evidence: ev, Message: fmt.Sprintf(
+				"The broker sent the last will of your client %s on %s when it lost the connection, and your client %s received it.",
+				client(right.client), w.Topic, client(e.ClientID))}
+		}
+	}
+	if time.Since(w.Time) < settleTime {
+		*closing = true // the delivery to a watcher may still be on its way
+	}
+	return Detail{Evidence: ev, Message: fmt.Sprintf(
+		"The broker sent the last will of your client %s on %s, but no other client of yours was subscribed to %s to receive it: keep a second client subscribed to %s, connect the device again with its will and drop it.",
+		client(right.client), w.Topic, w.Topic, w.Topic)}
 }

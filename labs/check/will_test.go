@@ -17,7 +17,30 @@ func TestWillPassesAfterAnUngracefulDisconnect(t *testing.T) {
 	watcher.NextOn(t, "devices/ESPDEVICE/status")
 	lb.journaled(t, 1, labs.KindWill, "")
 	wantPass(t, lb.check(t, "will", "topic", "devices/ESPDEVICE/#"),
-		`The broker sent the last will of your client "esp32" on devices/ESPDEVICE/status when it lost the connection.`)
+		`The broker sent the last will of your client "esp32" on devices/ESPDEVICE/status when it lost the connection, and your client "watcher" received it.`)
+
+	// A later attempt that ends with a goodbye is what Check judges now.
+	lb.disconnect3(t, lb.raw3(t, "esp32", true, "devices/ESPDEVICE/status"), "esp32")
+	lb.journaled(t, 2, labs.KindDisconnect, "")
+	wantFail(t, lb.check(t, "will", "topic", "devices/ESPDEVICE/status"),
+		`Your client "esp32" disconnected gracefully (it sent DISCONNECT), so the broker discarded its will`)
+}
+
+// TestWillFailsWhenNobodyWatched: the exercise is to see the broker
+// announce the death; a will sent to nobody proves only half of it.
+func TestWillFailsWhenNobodyWatched(t *testing.T) {
+	lb := newLab(t)
+	_ = lb.raw3(t, "esp32", true, "devices/ESPDEVICE/status").Close()
+	lb.journaled(t, 1, labs.KindWill, "")
+	wantFail(t, lb.check(t, "will", "topic", "devices/ESPDEVICE/status"),
+		`The broker sent the last will of your client "esp32" on devices/ESPDEVICE/status, but no other client of yours was subscribed to devices/ESPDEVICE/status to receive it`)
+
+	// With a watcher (on a wildcard), the next death passes.
+	watcher := lb.v5(t, "watcher")
+	watcher.Sub(t, "devices/+/status", 0)
+	_ = lb.raw3(t, "esp32", true, "devices/ESPDEVICE/status").Close()
+	watcher.NextOn(t, "devices/ESPDEVICE/status")
+	wantPass(t, lb.check(t, "will", "topic", "devices/ESPDEVICE/status"), `your client "watcher" received it`)
 }
 
 func TestWillFailsAfterAGracefulDisconnect(t *testing.T) {

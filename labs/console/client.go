@@ -141,6 +141,8 @@ type Client struct {
 	state          string
 	reason         string
 	sess           session
+	sb             *labs.Sandbox // the sandbox sess is connected to
+	resetLost      bool          // sess ended because sb was reset: the desk reconnects it
 	sessionPresent bool
 	subs           []Subscription
 	msgs           []Message
@@ -211,6 +213,7 @@ func (c *Client) Connect(ctx context.Context) error {
 		return &Error{Kind: KindRefused, Field: "client_id", Message: "the broker refused the connection: " + err.Error()}
 	}
 	c.sess, c.state, c.sessionPresent = sess, StateConnected, present
+	c.sb, c.resetLost = c.desk.console.labs.Lookup(c.desk.learner), false
 	if !present {
 		c.subs = nil // a new session holds no subscriptions
 	}
@@ -238,6 +241,13 @@ func (c *Client) ended(sess session, reason string) {
 		return
 	}
 	switch {
+	case c.state == StateConnected && c.lostToResetLocked():
+		c.state, c.reason, c.resetLost = StateLost, "your instructor reset your lab: reconnecting…", true
+		old := c.sb
+		c.mu.Unlock()
+		c.changed()
+		go c.desk.recoverFromReset(old)
+		return
 	case c.state == StateConnected:
 		c.state, c.reason = StateLost, reason
 	case c.state == StateLost && c.reason == "the connection closed" && reason != c.reason:

@@ -77,6 +77,26 @@ func waitMessages(t *testing.T, c *console.Client, n int) []console.Message {
 	}
 }
 
+// waitJournal waits until the personal sandbox's journal holds an event of
+// kind on topic.
+func waitJournal(t *testing.T, l *labs.Labs, kind, topic string) {
+	t.Helper()
+	deadline := time.Now().Add(labtest.Wait)
+	for {
+		if sb := l.Lookup(labs.PersonalLearner); sb != nil {
+			for _, e := range sb.Journal().Since(0) {
+				if e.Kind == kind && e.Topic == topic {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s on %s in the journal within %v", kind, topic, labtest.Wait)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func waitState(t *testing.T, c *console.Client, state string) console.ClientInfo {
 	t.Helper()
 	deadline := time.Now().Add(labtest.Wait)
@@ -100,9 +120,11 @@ func TestConsoleClientsSubscribeWithWildcardsAndPublishEveryQoSRetained(t *testi
 			pub := open(t, d, console.Options{ClientID: "web-pub", Protocol: proto, CleanStart: true, KeepAlive: 30})
 			subscribe(t, sub, "devices/+/sensors/#", 2)
 			// The broker sends retained messages to a new subscription just
-			// after its SUBACK: let that pass, or the first retained publish
-			// may arrive twice (live, and as retained).
-			time.Sleep(50 * time.Millisecond)
+			// after its SUBACK, or the first retained publish may arrive
+			// twice (live, and as retained). It reads the client's packets one
+			// at a time: a second SUBACK means the first one's retained
+			// messages are out.
+			subscribe(t, sub, "barrier/none", 0)
 			for qos := byte(0); qos <= 2; qos++ {
 				publish(t, pub, "devices/ESPDEVICE/sensors/TC/value", `{"value":`+string('0'+qos)+`}`, qos, true)
 			}
@@ -119,9 +141,11 @@ func TestConsoleClientsSubscribeWithWildcardsAndPublishEveryQoSRetained(t *testi
 			if !got.Retain || got.Payload != `{"value":2}` || got.QoS != 1 {
 				t.Errorf("late subscriber got %+v, want the retained QoS 2 message downgraded to QoS 1", got)
 			}
-			time.Sleep(50 * time.Millisecond)
-			if n := len(sub.Info(true).Messages); n != 3 {
-				t.Errorf("subscriber received %d messages, want 3 (not the one on elsewhere/TC)", n)
+			// A last message from the same publisher comes after the
+			// elsewhere/TC one: if that had reached sub, it would be before.
+			publish(t, pub, "devices/ESPDEVICE/sensors/END/value", "end", 1, false)
+			if all := waitMessages(t, sub, 4); len(all) != 4 || all[3].Payload != "end" {
+				t.Errorf("subscriber received %+v, want the 3 TC messages then end (not the one on elsewhere/TC)", all)
 			}
 		})
 	}
@@ -147,9 +171,11 @@ func TestWillFiresOnDropAndNotOnGracefulDisconnect(t *testing.T) {
 			if m.Topic != "status/dropped" || m.Payload != "offline" {
 				t.Errorf("watcher got %+v, want the dropped client's will", m)
 			}
-			time.Sleep(100 * time.Millisecond)
-			if got := watcher.Info(true).Messages; len(got) != 1 {
-				t.Errorf("watcher got %d messages, want only the dropped client's will: %+v", len(got), got)
+			// The graceful client's will, had the broker kept it, would have
+			// come before the dropped client's; a last message closes the list.
+			publish(t, watcher, "status/end", "end", 1, false)
+			if got := waitMessages(t, watcher, 2); len(got) != 2 || got[1].Payload != "end" {
+				t.Errorf("watcher got %+v, want only the dropped client's will, then end", got)
 			}
 			if s := dropped.Info(false).State; s != console.StateDropped {
 				t.Errorf("dropped client state %s", s)
@@ -161,7 +187,7 @@ func TestWillFiresOnDropAndNotOnGracefulDisconnect(t *testing.T) {
 func TestPersistentSessionResumesWithTheMessagesItMissed(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto, func(t *testing.T) {
-			_, d := newDesk(t, console.Config{})
+			l, d := newDesk(t, console.Config{})
 			sleeper := open(t, d, console.Options{ClientID: "web-sleeper", Protocol: proto, CleanStart: false, KeepAlive: 30})
 			subscribe(t, sleeper, "alarms/+", 1)
 			if err := sleeper.Disconnect(); err != nil {
@@ -169,7 +195,9 @@ func TestPersistentSessionResumesWithTheMessagesItMissed(t *testing.T) {
 			}
 			pub := open(t, d, console.Options{ClientID: "web-pub", Protocol: proto, CleanStart: true})
 			publish(t, pub, "alarms/fire", "while you slept", 1, false)
-			time.Sleep(50 * time.Millisecond)
+			// The PUBACK comes before the broker queues the message for the
+			// absent session; its journal line comes after.
+			waitJournal(t, l, labs.KindPublish, "alarms/fire")
 			if err := sleeper.Connect(context.Background()); err != nil {
 				t.Fatal(err)
 			}

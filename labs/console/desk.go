@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/courselab/courselab/labs"
 )
 
 // Desk is one learner's console: their console clients and the browsers
@@ -22,15 +24,20 @@ type Desk struct {
 	watchers map[*watcher]struct{}
 	timer    *time.Timer
 	closed   bool
+
+	lastReset *labs.Sandbox // the latest sandbox reset under this desk's clients, recovered once
 }
 
 // Update is one change a watching browser hears about: a client's new state
-// ("client"), a message it received ("message"), or its removal ("removed").
+// ("client"), a message it received ("message"), its removal ("removed"), or
+// a sentence for the learner about the whole console ("notice", in Notice:
+// e.g. that the instructor reset the lab and the clients reconnected).
 type Update struct {
 	Kind    string      `json:"kind"`
 	ID      string      `json:"id"`
 	Client  *ClientInfo `json:"client,omitempty"`
 	Message *Message    `json:"message,omitempty"`
+	Notice  string      `json:"notice,omitempty"`
 }
 
 // watcherBuffer is how many updates a slow browser may lag behind before it

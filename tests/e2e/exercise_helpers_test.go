@@ -266,7 +266,9 @@ func installMosquittoIf(name string) string {
 // (with -d added, so the test knows when its SUBACK came).
 type shellSub struct {
 	*subscriber
-	cmd *exec.Cmd
+	cmd      *exec.Cmd
+	srv      *server
+	clientID string // the -i of the line, if any
 }
 
 func (s *server) shellSub(t *testing.T, cmdline string) *shellSub {
@@ -281,15 +283,40 @@ func (s *server) shellSub(t *testing.T, cmdline string) *shellSub {
 	// exec: the shell becomes stdbuf, then mosquitto_sub, so signals reach it.
 	cmd := exec.CommandContext(ctx, sh, "-c", "exec "+stdbuf+" -oL "+cmdline+" -d")
 	sub := startSubscriber(t, cmd, cancel, cmdline)
-	return &shellSub{subscriber: sub, cmd: cmd}
+	ss := &shellSub{subscriber: sub, cmd: cmd, srv: s}
+	if m := clientIDFlag.FindStringSubmatch(cmdline); m != nil {
+		ss.clientID = m[1]
+	}
+	return ss
 }
 
-// interrupt is Ctrl+C: mosquitto_sub disconnects politely (DISCONNECT) and ends.
+var clientIDFlag = regexp.MustCompile(`\s-i\s+(\S+)`)
+
+// interrupt is Ctrl+C: mosquitto_sub disconnects politely (DISCONNECT) and
+// ends. With a client id (-i), it returns once the broker has handled the
+// DISCONNECT (the process may end first), so that what the test does next
+// meets a client that is away.
 func (s *shellSub) interrupt(t *testing.T) {
 	t.Helper()
-	// A person takes a moment to press Ctrl+C; mosquitto_sub 2.0.11 may hang
-	// on a SIGINT that arrives while it is still printing its SUBACK.
-	time.Sleep(200 * time.Millisecond)
+	s.signalInterrupt(t)
+	if s.clientID != "" {
+		s.srv.awaitJournal(t, "the DISCONNECT of "+s.clientID, func(e journalEvent) bool {
+			return e.Kind == "disconnect" && e.ClientID == s.clientID && e.Detail["graceful"] == true
+		})
+	}
+}
+
+func (s *shellSub) signalInterrupt(t *testing.T) {
+	t.Helper()
+	// mosquitto_sub 2.0.11 may hang on a SIGINT that arrives while it is
+	// still handling its SUBACK: wait until it has printed the last line of
+	// that ("Subscribed (mid: …)"), as a person reads it before pressing Ctrl+C.
+	for wait := time.Now().Add(5 * time.Second); !strings.Contains(s.all.String(), "Subscribed (mid"); {
+		if time.Now().After(wait) {
+			t.Fatalf("mosquitto_sub never printed its subscription:\n%s", s.all.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	_ = s.cmd.Process.Signal(syscall.SIGINT)
 	timeout := time.After(5 * time.Second)
 	for {
@@ -317,6 +344,7 @@ func (s *subscriber) expect(t *testing.T, want string) {
 type nodeApp struct {
 	lines chan string
 	all   *lockedBuffer
+	stdin io.WriteCloser
 }
 
 // runJS runs code (the course's, after prelude) under node.
@@ -341,7 +369,11 @@ func runJS(t *testing.T, prelude, code string) *nodeApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := &nodeApp{lines: make(chan string, 1000), all: &lockedBuffer{}}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := &nodeApp{lines: make(chan string, 1000), all: &lockedBuffer{}, stdin: stdin}
 	cmd.Stderr = app.all
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -362,6 +394,14 @@ func runJS(t *testing.T, prelude, code string) *nodeApp {
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	return app
+}
+
+// send writes to the program's standard input (a learner typing).
+func (a *nodeApp) send(t *testing.T, s string) {
+	t.Helper()
+	if _, err := io.WriteString(a.stdin, s); err != nil {
+		t.Fatalf("write to the program: %v\n%s", err, a.all.String())
+	}
 }
 
 // waitFor reads the program's output until a line holding want.
@@ -409,4 +449,91 @@ var exerciseTests = map[string][]string{
 	mqttCourse: {"human-presence", "plus-wildcard", "qos-levels", "last-will", "persistent-session",
 		"retained-message", "hands-on-sensor", "all-device-values"},
 	sensorCourse: {"read-history", "publish-reading"},
+}
+
+// journalEvent is one line of the learner's journal as /api/lab/events sends it.
+type journalEvent struct {
+	Seq      uint64         `json:"seq"`
+	Kind     string         `json:"kind"`
+	ClientID string         `json:"client_id"`
+	Topic    string         `json:"topic"`
+	Payload  string         `json:"payload"`
+	QoS      byte           `json:"qos"`
+	Source   string         `json:"source"`
+	Detail   map[string]any `json:"detail"`
+}
+
+// awaitJournal waits (up to 10 s) until the personal learner's journal
+// holds an event ok accepts, reading /api/lab/events like the lab panel. It
+// is how a test knows the broker has handled what a client sent (a
+// mosquitto_pub may exit before the broker has routed its PUBLISH), instead
+// of sleeping.
+func (s *server) awaitJournal(t *testing.T, what string, ok func(journalEvent) bool) journalEvent {
+	t.Helper()
+	return s.awaitJournalAs(t, http.DefaultClient, what, ok)
+}
+
+// awaitJournalAs is awaitJournal for the learner whose browser is web.
+func (s *server) awaitJournalAs(t *testing.T, web *http.Client, what string, ok func(journalEvent) bool) journalEvent {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Base+"/api/lab/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := *web
+	stream.Timeout = 0 // an event stream: the context bounds it
+	resp, err := stream.Do(req)
+	if err != nil {
+		t.Fatalf("GET /api/lab/events: %v", err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	event := ""
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: ") && event == "journal":
+			var e journalEvent
+			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &e); err == nil && ok(e) {
+				return e
+			}
+		case line == "":
+			event = ""
+		}
+	}
+	t.Fatalf("the journal showed no %s within 10 s", what)
+	return journalEvent{}
+}
+
+// awaitPublish waits until the broker has routed a learner's publish of
+// payload on topic with qos.
+func (s *server) awaitPublish(t *testing.T, topic, payload string, qos byte) {
+	t.Helper()
+	s.awaitJournal(t, fmt.Sprintf("QoS %d publish of %s on %s", qos, payload, topic), func(e journalEvent) bool {
+		return e.Kind == "publish" && e.Topic == topic && e.Payload == payload && e.QoS == qos && e.Source != "platform"
+	})
+}
+
+// awaitDeliver waits until the broker has journaled a delivery on topic
+// whose payload holds part (to clientID, or to any learner client if "").
+func (s *server) awaitDeliver(t *testing.T, clientID, topic, part string) {
+	t.Helper()
+	s.awaitJournal(t, fmt.Sprintf("a delivery of %s on %s to %q", part, topic, clientID), func(e journalEvent) bool {
+		return e.Kind == "deliver" && e.Topic == topic && strings.Contains(e.Payload, part) && (clientID == "" || e.ClientID == clientID)
+	})
+}
+
+// awaitREST waits until the journal holds a REST call of method on a path
+// ending in suffix.
+func (s *server) awaitREST(t *testing.T, method, suffix string) {
+	t.Helper()
+	s.awaitJournal(t, method+" …"+suffix, func(e journalEvent) bool {
+		p, _ := e.Detail["path"].(string)
+		return e.Kind == "rest" && e.Detail["method"] == method && strings.HasSuffix(p, suffix)
+	})
 }

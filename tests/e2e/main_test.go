@@ -26,6 +26,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/courselab/courselab/internal/pgtest"
 )
 
 // binary is the courselab command TestMain built for this run ("" with -short).
@@ -56,7 +58,7 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/courselab: %v\n%s", err, out)
 		return 1
 	}
-	return m.Run()
+	return pgtest.Main(m) // m.Run, then stop the PostgreSQL it started
 }
 
 // inCI reports whether missing tools must fail the tests instead of
@@ -115,9 +117,19 @@ type server struct {
 	Base      string // http://HTTP
 	Classroom bool
 
-	cmd  *exec.Cmd
-	logs *lockedBuffer
-	done chan error
+	cmd    *exec.Cmd
+	logs   *lockedBuffer
+	done   chan error
+	killed bool // by kill9: no graceful stop to check
+}
+
+// kill9 ends the server with SIGKILL, as a crashed machine would.
+func (s *server) kill9(t testing.TB) {
+	t.Helper()
+	s.killed = true
+	_ = s.cmd.Process.Kill()
+	<-s.done
+	s.done <- nil
 }
 
 var (
@@ -136,8 +148,10 @@ func startServer(t *testing.T, classroom bool) *server {
 }
 
 // startServerOn is startServer on a given data folder, so that a test can
-// start a second server on the first one's data, as a restart does.
-func startServerOn(t *testing.T, classroom bool, data string) *server {
+// start a second server on the first one's data, as a restart does. env
+// adds or overrides COURSELAB_* variables (a cluster node's database,
+// secret file and addresses).
+func startServerOn(t testing.TB, classroom bool, data string, env ...string) *server {
 	t.Helper()
 	if binary == "" {
 		t.Skip("end-to-end tests start the real binary; skipped with -short")
@@ -153,6 +167,7 @@ func startServerOn(t *testing.T, classroom bool, data string) *server {
 		"COURSELAB_CLASSROOM=" + strconv.FormatBool(classroom),
 		"COURSELAB_INSTRUCTOR_TOKEN=e2e-instructor",
 	}
+	s.cmd.Env = append(s.cmd.Env, env...) // later entries win
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start courselab: %v", err)
@@ -210,8 +225,11 @@ func (s *server) requireHealthy(t *testing.T) {
 }
 
 // stop ends the server with SIGTERM (a graceful stop) and checks its log.
-func (s *server) stop(t *testing.T) {
+func (s *server) stop(t testing.TB) {
 	t.Helper()
+	if s.killed {
+		return
+	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-s.done:
@@ -252,7 +270,7 @@ type learner struct {
 
 // join makes a learner: in classroom mode through the join form (POST
 // /join sets the session cookie); then it reads GET /api/lab.
-func (s *server) join(t *testing.T, name string) *learner {
+func (s *server) join(t testing.TB, name string) *learner {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	l := &learner{Name: name, Web: &http.Client{Jar: jar, Timeout: 10 * time.Second}}

@@ -10,15 +10,15 @@
       // so it stays put when a long line scrolls sideways.
       var box = pre.parentElement && pre.parentElement.classList.contains("code") ? pre.parentElement : pre;
       if (box.querySelector(".copy")) return;
+      // A block that scrolls sideways must scroll from the keyboard too.
+      pre.tabIndex = 0;
       var btn = document.createElement("button");
       btn.type = "button";
       btn.className = "copy";
       btn.textContent = "Copy";
       btn.setAttribute("aria-label", "Copy code to clipboard");
       btn.addEventListener("click", function () {
-        var code = pre.querySelector("code") || pre;
-        var text = code.innerText.replace(/\n$/, "");
-        copyText(text).then(function () {
+        copyText(codeText(pre)).then(function () {
           btn.textContent = "Copied";
           btn.classList.add("done");
           setTimeout(function () { btn.textContent = "Copy"; btn.classList.remove("done"); }, 1600);
@@ -28,6 +28,14 @@
       });
       box.appendChild(btn);
     });
+  }
+
+  // codeText is a code block's source as written in the course: the text of
+  // its nodes (innerText would add a line break per highlighted line, which
+  // chroma lays out as flex boxes), without the block's final line break.
+  function codeText(pre) {
+    var code = pre.querySelector("code") || pre;
+    return code.textContent.replace(/\n$/, "");
   }
 
   function copyText(text) {
@@ -71,11 +79,82 @@
         if (answers.length === 0) { show(out, "Choose an answer first.", ""); return; }
         var url = "/api/courses/" + encodeURIComponent(course) + "/quizzes/" + encodeURIComponent(form.getAttribute("data-quiz")) + "/answer";
         postJSON(url, { answers: answers }).then(function (res) {
-          if (res.ok) show(out, (res.body.correct ? "Right! " : "Not quite. ") + res.body.feedback, res.body.correct ? "right" : "wrong");
+          if (res.ok) refreshMarks();
+          if (res.ok) show(out, verdict(res.body.correct, res.body.feedback), res.body.correct ? "right" : "wrong");
           else show(out, res.body.error || "The answer could not be checked; try again.", "wrong");
         }, function () { show(out, "The server could not be reached; try again.", "wrong"); });
       });
     });
+  }
+
+  // showGivenAnswers ticks the answers the learner gave before, and says
+  // whether they were right.
+  function showGivenAnswers() {
+    var article = document.querySelector(".prose[data-course]");
+    var forms = document.querySelectorAll("form.quiz[data-quiz]");
+    if (!article || forms.length === 0) return;
+    var course = article.getAttribute("data-course");
+    fetch("/api/progress", { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; }).then(function (body) {
+      var done = body && body.courses && body.courses[course] && body.courses[course].quizzes;
+      if (!done) return;
+      forms.forEach(function (form) {
+        var q = done[form.getAttribute("data-quiz")];
+        if (!q || !q.answers) return;
+        form.querySelectorAll("input[name=answer]").forEach(function (i) { i.checked = q.answers.indexOf(i.value) >= 0; });
+        show(form.querySelector(".quiz-feedback"), q.correct ? "Your answer from before: right." : "Your answer from before was not right yet; try another.", q.correct ? "right" : "wrong");
+      });
+    }, function () {});
+  }
+
+  // reportRead tells the server the learner read this section: after the
+  // page was shown for 5 s in all, or for 2 s once its end came into view.
+  // Opening a page (a prefetch, a curl) does not count.
+  function reportRead() {
+    var article = document.querySelector(".prose[data-course][data-section]");
+    if (!article) return;
+    var url = "/api/courses/" + encodeURIComponent(article.getAttribute("data-course")) + "/sections/" +
+      encodeURIComponent(article.getAttribute("data-section")) + "/read";
+    var shown = 0, sawEnd = false;
+    var end = document.querySelector(".pager");
+    if (end && window.IntersectionObserver) {
+      new IntersectionObserver(function (entries) {
+        if (entries.some(function (e) { return e.isIntersecting; })) sawEnd = true;
+      }).observe(end);
+    }
+    var timer = setInterval(function () {
+      if (document.visibilityState !== "visible") return;
+      shown += 250;
+      if (shown >= 5000 || (sawEnd && shown >= 2000)) {
+        clearInterval(timer);
+        postJSON(url, {}).then(function (res) { if (res.ok) updateMarks(res.body); }, function () {});
+      }
+    }, 250);
+  }
+
+  // updateMarks redraws the sections' marks (sidebar, overview) from
+  // the server's answer.
+  function updateMarks(body) {
+    if (!body || !body.marks) return;
+    document.querySelectorAll("[data-mark]").forEach(function (m) {
+      var html = body.marks[m.getAttribute("data-mark")];
+      if (html !== undefined) m.innerHTML = html;
+    });
+  }
+
+  function refreshMarks() {
+    var article = document.querySelector(".prose[data-course]");
+    if (!article) return;
+    fetch("/api/courses/" + encodeURIComponent(article.getAttribute("data-course")) + "/marks", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; }).then(updateMarks, function () {});
+  }
+
+  // verdict puts "Right!" or "Not quite." before the feedback, unless the
+  // course's feedback already starts by saying so.
+  function verdict(correct, feedback) {
+    var f = String(feedback || "");
+    var says = correct ? /^\s*(right|correct|yes|exactly)\b/i : /^\s*(not quite|wrong|no)\b/i;
+    if (says.test(f)) return f;
+    return (correct ? "Right! " : "Not quite. ") + f;
   }
 
   function show(el, text, cls) {
@@ -98,7 +177,11 @@
       });
     });
   }
-  window.courselab = { postJSON: postJSON, show: show };
+  window.courselab = window.courselab || {};
+  window.courselab.postJSON = postJSON;
+  window.courselab.show = show;
+  window.courselab.copyText = copyText;
+  window.courselab.codeText = codeText;
 
   // Exercises: Check asks the server to evaluate the learner's sandbox;
   // the result shows inline, and passed exercises are marked on load.
@@ -160,22 +243,57 @@
     }, function () {});
   }
 
-  // The instructor's table follows the class live (Server-Sent Events).
+  // A video waits behind a play button: nothing loads from YouTube until
+  // the learner asks, and offline the box says where else to watch it
+  // instead of showing a blank frame.
+  function deferVideos() {
+    document.querySelectorAll(".video-frame iframe").forEach(function (frame) {
+      var src = frame.getAttribute("src");
+      var box = frame.parentElement;
+      var fig = box.closest(".video");
+      var link = fig && fig.querySelector("figcaption a");
+      var cover = document.createElement("div");
+      cover.className = "video-play";
+      var play = document.createElement("button");
+      play.type = "button";
+      play.className = "video-play-button";
+      play.innerHTML = '<span class="play" aria-hidden="true">▶</span><span>Play the video</span>';
+      cover.appendChild(play);
+      var note = document.createElement("span");
+      note.className = "video-offline";
+      note.textContent = "It plays from YouTube. No internet here? " + (link ? "Note the link below and watch it later." : "");
+      cover.appendChild(note);
+      frame.remove();
+      box.appendChild(cover);
+      play.addEventListener("click", function () {
+        frame.setAttribute("src", src + (src.indexOf("?") < 0 ? "?" : "&") + "autoplay=1");
+        cover.remove();
+        box.appendChild(frame);
+        frame.focus();
+      });
+    });
+  }
+
+  // The instructor's table follows the class live (Server-Sent Events,
+  // one stream shared by the dashboard's tabs: see stream.js).
   function liveClassTable() {
     var box = document.querySelector("[data-events]");
-    if (!box || !window.EventSource) return;
+    if (!box || !window.EventSource || !window.courselab.openStream) return;
     var badge = document.querySelector("[data-live]");
-    var es = new EventSource(box.getAttribute("data-events"));
-    es.addEventListener("open", function () { if (badge) badge.hidden = false; });
-    es.addEventListener("error", function () { if (badge) badge.hidden = true; });
-    es.addEventListener("table", function (ev) { box.innerHTML = ev.data; });
+    window.courselab.openStream(box.getAttribute("data-events"), { events: ["table"], resets: { table: ["table"] } },
+      function (type, data) { box.innerHTML = data; },
+      function (st) { if (badge) badge.hidden = !st.live; });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     addCopyButtons();
+    deferVideos();
     foldTocOnPhones();
     wireQuizzes();
     wireExercises();
+    showGivenAnswers();
+    reportRead();
+    document.addEventListener("courselab:checked", refreshMarks);
     liveClassTable();
   });
 })();

@@ -1,0 +1,122 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/courselab/courselab/courses"
+	"github.com/courselab/courselab/internal/browsertest"
+)
+
+// axeScript reads axe-core from tests/axe (npm ci there), or skips the test
+// saying so; under CI=true a missing axe-core fails it.
+func axeScript(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "tests", "axe")
+	b, err := os.ReadFile(filepath.Join(dir, "node_modules", "axe-core", "axe.min.js"))
+	if err != nil {
+		msg := "axe-core is not installed: run `npm ci` in " + dir + " to run the accessibility tests"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return string(b)
+}
+
+// axeViolation is the part of an axe-core result the test reports.
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target  []any  `json:"target"`
+		Summary string `json:"failureSummary"`
+	} `json:"nodes"`
+}
+
+// audit runs axe-core on the page and fails the test for every serious or
+// critical violation, contrast included.
+func audit(t *testing.T, ctx context.Context, axe, page string) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(c, chromedp.Evaluate[bool](axe+";true")); err != nil {
+		t.Fatalf("%s: load axe-core: %v", page, err)
+	}
+	raw, err := chromedp.Run(c, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: axe.run: %v", page, err)
+	}
+	var vs []axeViolation
+	if err := json.Unmarshal([]byte(raw), &vs); err != nil {
+		t.Fatalf("%s: %v", page, err)
+	}
+	for _, v := range vs {
+		if v.Impact != "serious" && v.Impact != "critical" {
+			continue
+		}
+		var where []string
+		for i, n := range v.Nodes {
+			if i == 4 {
+				where = append(where, "…")
+				break
+			}
+			b, _ := json.Marshal(n.Target)
+			where = append(where, string(b)+": "+strings.ReplaceAll(n.Summary, "\n", " "))
+		}
+		t.Errorf("%s: %s (%s): %s\n    %s", page, v.ID, v.Impact, v.Help, strings.Join(where, "\n    "))
+	}
+}
+
+// TestBrowserEveryPagePassesAxeInLightAndDark audits every kind of page a
+// learner and the instructor see, in light and dark mode: no serious or
+// critical accessibility violation, colour contrast included.
+func TestBrowserEveryPagePassesAxeInLightAndDark(t *testing.T) {
+	axe := axeScript(t)
+	ts := startServer(t, courses.FS, true)
+	for _, scheme := range []string{"light", "dark"} {
+		t.Run(scheme, func(t *testing.T) {
+			ctx := browsertest.New(t, 1366, 900)
+			if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			visit := func(name, path, ready string) {
+				t.Helper()
+				browsertest.Step(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+path), chromedp.WaitVisible(chromedp.CSS(ready)))
+				audit(t, ctx, axe, name+" ("+scheme+")")
+			}
+			visit("join", "/join", "input#name")
+			browsertest.Step(t, ctx, 30*time.Second,
+				chromedp.SendKeys(chromedp.CSS("input#name"), "Ada"),
+				chromedp.Submit(chromedp.CSS("input#name")),
+				chromedp.WaitVisible(chromedp.CSS("main")),
+			)
+			visit("catalog", "/", ".cards")
+			visit("course overview", "/courses/mqtt_course", ".outline")
+			visit("section with a quiz", "/courses/mqtt_course/architecture", ".prose h1")
+			visit("section with the lab console", handsOn, "#lab-panel")
+			waitJS(t, ctx, "the console live", `document.querySelector('[data-lab-status]').textContent === 'live'`)
+			for _, tab := range []string{"clients", "log", "device", "checks"} {
+				doJS(t, ctx, sprintf(jsTab, tab))
+				audit(t, ctx, axe, "lab console, "+tab+" tab ("+scheme+")")
+			}
+			visit("progress", "/progress", "main h1")
+			visit("not found", "/no/such/page", "main")
+			visit("teach login", "/teach", "input#token")
+			visit("teach", "/teach?token="+testInstructorToken, "#class-table")
+		})
+	}
+}
