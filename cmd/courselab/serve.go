@@ -127,6 +127,7 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	defer cancel()
 	// WebSocket MQTT connections are hijacked, so Shutdown does not wait for
 	// them; closing the labs ends them and every TCP client.
+	srv.EndStreams() // else Shutdown waits for every open event stream
 	err = httpSrv.Shutdown(shutdownCtx)
 	srv.Close()
 	if cerr := lab.Close(); err == nil {

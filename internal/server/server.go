@@ -49,7 +49,7 @@ type Server struct {
 	assets     *assets
 	cache      pageCache
 	setups     labSetups
-	reads      readSections
+	reads      learnerMarks // what each learner has done, cached
 	class      classFeed
 	streams    streamCap // live event streams per person
 	checks     *check.Engine
@@ -124,6 +124,11 @@ func (s *Server) Close() {
 	s.stopListen()
 	s.console.con.Close()
 }
+
+// EndStreams ends the live event streams (instructor dashboards, lab
+// consoles), which never end by themselves: call it before a graceful
+// shutdown so that it does not wait for them.
+func (s *Server) EndStreams() { s.streams.endAll(errShuttingDown) }
 
 // Handler returns the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }

@@ -109,9 +109,15 @@ func (s *Server) teachData(c echo.Context) (teachPage, error) {
 		return teachPage{}, err
 	}
 	data := teachPage{page: s.page(), Table: buildClassTable(s.courses.Catalog(), class)}
+	// In a cluster a learner's sandbox lives on one node, which this one
+	// cannot see: it says so rather than "no sandbox".
+	none := "no sandbox"
+	if s.store.Shared() {
+		none = "not on this node"
+	}
 	for i := range data.Table.Rows {
 		row := &data.Table.Rows[i]
-		row.Lab = "no sandbox"
+		row.Lab = none
 		if sb := s.labs.Lookup(row.Learner.ID); sb != nil {
 			row.Lab = fmt.Sprintf("%d MQTT client(s)", sb.Connected())
 		}

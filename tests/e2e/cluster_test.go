@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -35,6 +36,7 @@ import (
 // a node shows in the lab panel is HAProxy's.
 type cluster struct {
 	nodes    []*server
+	start    func(t testing.TB, i int) *server // starts node i on its addresses
 	database string
 	front    *server // HAProxy, seen as one server: Base, HTTP, MQTT
 	haproxy  *exec.Cmd
@@ -56,18 +58,21 @@ func startCluster(t testing.TB) *cluster {
 	}
 	httpPort, mqttPort := freeLoopbackPort(t), freeLoopbackPort(t)
 
+	// Node i listens on 127.0.0.(i+2) with HAProxy's ports, so a
+	// restarted node comes back on the same addresses.
+	c.start = func(t testing.TB, i int) *server {
+		return startServerOn(t, true, t.TempDir(),
+			"COURSELAB_ADDR=127.0.0."+strconv.Itoa(i+2)+":"+httpPort,
+			"COURSELAB_MQTT_ADDR=127.0.0."+strconv.Itoa(i+2)+":"+mqttPort,
+			"COURSELAB_DATABASE="+c.database,
+			"COURSELAB_SECRET_FILE="+secretFile,
+			"COURSELAB_INSTRUCTOR_TOKEN="+clusterToken,
+			"COURSELAB_TRUSTED_PROXY=127.0.0.1", "COURSELAB_MAX_CONNS_PER_ADDR=8192")
+	}
 	var wg sync.WaitGroup
 	c.nodes = make([]*server, 3)
 	for i := range c.nodes {
-		wg.Go(func() {
-			c.nodes[i] = startServerOn(t, true, t.TempDir(),
-				"COURSELAB_ADDR=127.0.0."+strconv.Itoa(i+2)+":0",
-				"COURSELAB_MQTT_ADDR=127.0.0."+strconv.Itoa(i+2)+":"+mqttPort,
-				"COURSELAB_DATABASE="+c.database,
-				"COURSELAB_SECRET_FILE="+secretFile,
-				"COURSELAB_INSTRUCTOR_TOKEN="+clusterToken,
-				"COURSELAB_TRUSTED_PROXY=127.0.0.1", "COURSELAB_MAX_CONNS_PER_ADDR=8192")
-		})
+		wg.Go(func() { c.nodes[i] = c.start(t, i) })
 	}
 	wg.Wait()
 	if t.Failed() {
@@ -126,17 +131,19 @@ func freeLoopbackPort(t testing.TB) string {
 }
 
 // clusterLearner is a learner with a real MQTT client subscribed to
-// devices/ESPDEVICE/# through HAProxy: paho.golang over TCP, or MQTT.js
-// under node over the lab panel's WebSocket URL (tests/mqttjs/stay.js,
-// which reconnects by itself as a learner's app would).
+// devices/ESPDEVICE/# through HAProxy: paho.golang over TCP, or an MQTT.js
+// client (in the test's one node process, tests/mqttjs/stay.js) over the lab
+// panel's WebSocket URL, which reconnects by itself as a learner's app would.
 type clusterLearner struct {
 	*learner
 	ws         bool
+	js         *jsClients
 	subscribed chan struct{} // a SUBACK came (MQTT.js: after each reconnection)
 	up         atomic.Bool   // MQTT.js: subscribed, and not closed since
 	dropped    atomic.Bool   // the client's connection ended
 	passes     int           // Checks that answered passed
-	jsOut      lockedBuffer  // MQTT.js: what stay.js printed, for a failure
+	acks       int           // Checks that answered at all (200): each is a stored attempt
+	jsOut      lockedBuffer  // MQTT.js: this client's events, for a failure
 }
 
 const deviceTopics = "devices/ESPDEVICE/#"
@@ -144,14 +151,14 @@ const deviceTopics = "devices/ESPDEVICE/#"
 // connect starts the learner's client (TCP: dials again) and waits until it
 // is subscribed.
 func (l *clusterLearner) connect(t *testing.T, front *server) error {
-	if l.subscribed == nil {
-		l.subscribed = make(chan struct{}, 16)
-		if l.ws {
-			l.startMQTTjs(t)
-		}
-	}
 	if !l.ws {
 		return l.dialTCP(front)
+	}
+	if l.subscribed == nil {
+		l.subscribed = make(chan struct{}, 16)
+		if err := l.js.add(t, l); err != nil {
+			return err
+		}
 	}
 	if l.up.Load() {
 		return nil
@@ -159,9 +166,100 @@ func (l *clusterLearner) connect(t *testing.T, front *server) error {
 	select {
 	case <-l.subscribed:
 		return nil
-	case <-time.After(20 * time.Second):
-		return fmt.Errorf("MQTT.js over %s not subscribed within 20 s; it printed:\n%s", l.Lab.WSURL, l.jsOut.String())
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("MQTT.js over %s not subscribed within 30 s; its events:\n%s", l.Lab.WSURL, l.jsOut.String())
 	}
+}
+
+// jsClients is one node process running tests/mqttjs/stay.js: an MQTT.js
+// client per learner added, their events dispatched by learner.
+type jsClients struct {
+	mu      sync.Mutex
+	started bool
+	stdin   io.WriteCloser
+	byID    map[string]*clusterLearner
+	stderr  lockedBuffer
+}
+
+// add starts the process on first use and a client for l.
+func (j *jsClients) add(t *testing.T, l *clusterLearner) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.started {
+		if err := j.start(t); err != nil {
+			return err
+		}
+		j.started = true
+	}
+	j.byID[l.Lab.Username] = l
+	line, _ := json.Marshal(map[string]string{"id": l.Lab.Username, "url": l.Lab.WSURL, "topic": deviceTopics,
+		"username": l.Lab.Username, "password": l.Lab.Password})
+	_, err := j.stdin.Write(append(line, '\n'))
+	return err
+}
+
+func (j *jsClients) start(t *testing.T) error {
+	node := tool(t, "node", "apt-get install -y nodejs npm")
+	if _, err := os.Stat(filepath.Join(mqttjsDir, "node_modules", "mqtt", "package.json")); err != nil {
+		missing(t, "MQTT.js", "cd tests/mqttjs && npm ci")
+	}
+	cmd := exec.Command(node, filepath.Join(mqttjsDir, "stay.js"))
+	cmd.Stderr = &j.stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	j.stdin, j.byID = in, map[string]*clusterLearner{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			var e struct{ ID, Event, Message string }
+			if json.Unmarshal(sc.Bytes(), &e) != nil {
+				continue
+			}
+			j.mu.Lock()
+			l := j.byID[e.ID]
+			j.mu.Unlock()
+			if l == nil {
+				continue
+			}
+			fmt.Fprintln(&l.jsOut, time.Now().Format("15:04:05.000"), e.Event, e.Message)
+			switch e.Event {
+			case "subscribed":
+				l.up.Store(true)
+				select {
+				case l.subscribed <- struct{}{}:
+				default:
+				}
+			case "close":
+				l.up.Store(false)
+				l.dropped.Store(true)
+			}
+		}
+		cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		in.Close() // stay.js ends its clients and exits
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() && j.stderr.String() != "" {
+			t.Logf("MQTT.js stderr:\n%s", j.stderr.String())
+		}
+	})
+	return nil
 }
 
 // dialTCP connects paho.golang to HAProxy's MQTT port and subscribes.
@@ -191,49 +289,6 @@ func (l *clusterLearner) dialTCP(front *server) error {
 	return nil
 }
 
-// startMQTTjs runs tests/mqttjs/stay.js for the learner until the test ends.
-func (l *clusterLearner) startMQTTjs(t *testing.T) {
-	node := tool(t, "node", "apt-get install -y nodejs npm")
-	if _, err := os.Stat(filepath.Join(mqttjsDir, "node_modules", "mqtt", "package.json")); err != nil {
-		missing(t, "MQTT.js", "cd tests/mqttjs && npm ci")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, node, filepath.Join(mqttjsDir, "stay.js"), l.Lab.WSURL, deviceTopics, l.Lab.Username, l.Lab.Password)
-	cmd.Stderr = &l.jsOut
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Error(err)
-		cancel()
-		return
-	}
-	if err := cmd.Start(); err != nil {
-		t.Error(err)
-		cancel()
-		return
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			fmt.Fprintln(&l.jsOut, sc.Text())
-			switch line := sc.Text(); {
-			case strings.Contains(line, `"subscribed"`):
-				l.up.Store(true)
-				select {
-				case l.subscribed <- struct{}{}:
-				default:
-				}
-			case strings.Contains(line, `"close"`):
-				l.up.Store(false)
-				l.dropped.Store(true)
-			}
-		}
-		cmd.Wait()
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-}
-
 // check presses Check on all-device-values through HAProxy with the
 // learner's REST token and returns whether it passed.
 func (l *clusterLearner) check(front *server) (bool, string, error) {
@@ -248,6 +303,7 @@ func (l *clusterLearner) check(front *server) (bool, string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return false, string(body), fmt.Errorf("%s", resp.Status)
 	}
+	l.acks++
 	passed := strings.Contains(string(body), `"passed":true`)
 	if passed {
 		l.passes++
@@ -260,8 +316,9 @@ func (l *clusterLearner) check(front *server) (bool, string, error) {
 // (half over TCP, half over WebSocket) and Check over REST, all through
 // HAProxy; the instructor on one node sees all 30 live; one node is
 // killed with SIGKILL and its learners, sent to the others, pass a Check
-// again within seconds while the others notice nothing; no Check that
-// answered passed is missing from the database.
+// again within seconds while the others notice nothing; then all three
+// nodes are restarted one at a time while learners press Check; no Check
+// that answered is missing from the database.
 func TestClusterBehindHAProxy(t *testing.T) {
 	c := startCluster(t)
 	const learners = 30
@@ -303,6 +360,7 @@ func TestClusterBehindHAProxy(t *testing.T) {
 
 	// 30 learners, ten at a time: join, lab details, client, Check.
 	ls := make([]*clusterLearner, learners)
+	js := &jsClients{}
 	sem := make(chan struct{}, 10)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -310,7 +368,7 @@ func TestClusterBehindHAProxy(t *testing.T) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			l := &clusterLearner{learner: c.front.join(t, fmt.Sprintf("Learner %02d", i)), ws: i%2 == 1}
+			l := &clusterLearner{learner: c.front.join(t, fmt.Sprintf("Learner %02d", i)), ws: i%2 == 1, js: js}
 			ls[i] = l
 			if !strings.Contains(l.Lab.WSURL, c.front.HTTP) || l.Lab.MQTTURL != "mqtt://"+c.front.MQTT {
 				t.Errorf("%s's lab panel does not point at HAProxy: %+v", l.Name, l.Lab)
@@ -407,8 +465,39 @@ func TestClusterBehindHAProxy(t *testing.T) {
 		t.Error("no learner was on node 2: routing put nobody there")
 	}
 
-	// Nothing acknowledged is lost: every Check that answered passed is a
-	// passed attempt in the database.
+	// A rolling restart: node 2 comes back, then nodes 1 and 3 are
+	// restarted one at a time (SIGTERM, start again), while a few learners
+	// keep pressing Check.
+	stopPressing := make(chan struct{})
+	var pressing sync.WaitGroup
+	for _, l := range ls[:6] {
+		pressing.Go(func() {
+			for {
+				select {
+				case <-stopPressing:
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+				l.check(c.front) // an error is a Check refused, not lost
+			}
+		})
+	}
+	rollStart := time.Now()
+	c.nodes[1] = c.start(t, 1)
+	time.Sleep(2500 * time.Millisecond) // HAProxy: rise 2 × inter 1 s
+	for _, i := range []int{0, 2} {
+		c.nodes[i].stop(t)
+		c.nodes[i].killed = true // stopped: nothing more for the clean-up to check
+		c.nodes[i] = c.start(t, i)
+		time.Sleep(2500 * time.Millisecond)
+	}
+	close(stopPressing)
+	pressing.Wait()
+	t.Logf("rolling restart of the three nodes in %v", time.Since(rollStart).Round(time.Millisecond))
+
+	// Nothing acknowledged is lost: every Check that answered is an
+	// attempt in the database, and every one that answered passed a
+	// passed attempt.
 	st, err := store.Open(context.Background(), c.database)
 	if err != nil {
 		t.Fatal(err)
@@ -425,8 +514,8 @@ func TestClusterBehindHAProxy(t *testing.T) {
 				passed++
 			}
 		}
-		if passed < l.passes {
-			t.Errorf("%s: %d Checks answered passed, %d passed attempts stored", l.Name, l.passes, passed)
+		if passed < l.passes || len(attempts) < l.acks {
+			t.Errorf("%s: %d Checks answered (%d passed); stored: %d attempts (%d passed)", l.Name, l.acks, l.passes, len(attempts), passed)
 		}
 	}
 }
@@ -521,5 +610,31 @@ func TestLocalClusterScript(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", httpAddr, time.Second); err == nil {
 		c.Close()
 		t.Errorf("something still listens on %s after local-cluster stopped", httpAddr)
+	}
+}
+
+// TestGracefulStopWithOpenDashboard stops a node (SIGTERM, as a rolling
+// restart does) while the instructor's live table is open: the stream must
+// end so the node stops at once, with exit status 0, instead of waiting
+// out the shutdown deadline and exiting 1.
+func TestGracefulStopWithOpenDashboard(t *testing.T) {
+	srv := startServer(t, true)
+	jar, _ := cookiejar.New(nil)
+	teacher := &http.Client{Jar: jar}
+	resp, err := teacher.PostForm(srv.Base+"/teach/login", url.Values{"token": {clusterToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = teacher.Get(srv.Base + "/teach/events")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/teach/events: %v %v", err, resp)
+	}
+	defer resp.Body.Close()
+	start := time.Now()
+	srv.stop(t) // fails the test on a non-zero exit status
+	srv.killed = true
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("stopping took %v with a dashboard open", d.Round(time.Millisecond))
 	}
 }

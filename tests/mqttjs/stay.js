@@ -1,43 +1,57 @@
-// stay.js URL TOPIC USERNAME PASSWORD
+// stay.js: many apps that stay connected, as learners' apps would, in one
+// node process (one MQTT.js client per learner, so a class of them costs one
+// node start-up).
 //
-// An app that stays connected, as a learner's would: connects with MQTT.js
-// (mqtt.connect(URL)), subscribes to TOPIC, and when the connection is lost
-// reconnects every 250 ms and subscribes again. One JSON line per event on
-// stdout:
-//   {"event":"subscribed"}   SUBACK received (first time and after each reconnection)
-//   {"event":"close"}        the connection ended
-//   {"event":"error","message":…}
-// It runs until killed; tests/e2e's cluster test reads these lines.
+// Reads one JSON line per client on stdin:
+//   {"id":"…","url":"ws://…","topic":"…","username":"…","password":"…"}
+// connects it with MQTT.js (mqtt.connect(url)), subscribes to topic, and
+// when the connection is lost reconnects every 250 ms and subscribes again.
+// Prints one JSON line per event on stdout, with the client's id:
+//   {"id":…,"event":"connect"}      CONNACK received
+//   {"id":…,"event":"subscribed"}   SUBACK received (first time and after each reconnection)
+//   {"id":…,"event":"close"}        the connection ended
+//   {"id":…,"event":"error","message":…}
+// It runs until stdin closes; tests/e2e's cluster test reads these lines.
 "use strict";
 
 const mqtt = require("mqtt");
-
-const [url, topic, username, password] = process.argv.slice(2);
-if (!url || !topic) {
-  console.error("usage: node stay.js URL TOPIC USERNAME PASSWORD");
-  process.exit(2);
-}
+const readline = require("readline");
 
 function emit(obj) {
   process.stdout.write(JSON.stringify(obj) + "\n");
 }
 
-const client = mqtt.connect(url, {
-  username,
-  password,
-  reconnectPeriod: 250,
-  connectTimeout: 5000,
-  resubscribe: false, // subscribed below on every connect, so SUBACK is seen
-});
-
-client.on("connect", () => {
-  client.subscribe(topic, { qos: 0 }, (err) => {
-    if (err) {
-      emit({ event: "error", message: String(err.message || err) });
-      return;
-    }
-    emit({ event: "subscribed" });
+const clients = [];
+readline.createInterface({ input: process.stdin }).on("line", (line) => {
+  let c;
+  try {
+    c = JSON.parse(line);
+  } catch (e) {
+    emit({ id: "", event: "error", message: "not a JSON line: " + line });
+    return;
+  }
+  const client = mqtt.connect(c.url, {
+    username: c.username,
+    password: c.password,
+    reconnectPeriod: 250,
+    connectTimeout: 5000,
+    resubscribe: false, // subscribed below on every connect, so SUBACK is seen
   });
+  clients.push(client);
+  client.on("connect", () => {
+    emit({ id: c.id, event: "connect" });
+    client.subscribe(c.topic, { qos: 0 }, (err) => {
+      if (err) {
+        emit({ id: c.id, event: "error", message: String(err.message || err) });
+        return;
+      }
+      emit({ id: c.id, event: "subscribed" });
+    });
+  });
+  client.on("close", () => emit({ id: c.id, event: "close" }));
+  client.on("error", (err) => emit({ id: c.id, event: "error", message: String(err.message || err) }));
+}).on("close", () => {
+  for (const client of clients) client.end(true);
+  process.exit(0);
 });
-client.on("close", () => emit({ event: "close" }));
-client.on("error", (err) => emit({ event: "error", message: String(err.message || err) }));
+emit({ id: "", event: "started" });
