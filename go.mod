@@ -3,8 +3,7 @@ module github.com/courselab/courselab
 go 1.26.8
 
 require (
-	github.com/BurntSushi/toml v0.3.1
-	github.com/adrg/frontmatter v0.2.0
+	github.com/BurntSushi/toml v1.6.0
 	github.com/alecthomas/chroma/v2 v2.27.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
@@ -16,10 +15,10 @@ require (
 	github.com/microcosm-cc/bluemonday v1.0.27
 	github.com/mochi-mqtt/server/v2 v2.7.9
 	github.com/yuin/goldmark v1.8.7
+	go.yaml.in/yaml/v4 v4.0.0
 	golang.org/x/net v0.61.0
 	golang.org/x/time v0.15.0
 	golang.org/x/tools v0.52.0
-	gopkg.in/yaml.v2 v2.3.0
 	modernc.org/sqlite v1.62.0
 )
 

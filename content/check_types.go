@@ -130,7 +130,7 @@ var CheckTypes = map[string]CheckType{
 		},
 	},
 	"will": {
-		Summary:  "a learner's client set a last will on topic, and it was delivered after an ungraceful disconnect",
+		Summary:  "a learner's client set a last will on topic, lost its connection without DISCONNECT, and another learner client received the will (the latest attempt counts)",
 		Required: []string{"topic"},
 		Values:   map[string]CheckValue{"topic": filterValue},
 	},

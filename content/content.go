@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"strings"
 )
 
 // Options tune loading.
@@ -147,6 +148,25 @@ type Course struct {
 	// placeholders re-renders the course for one learner's lab values; nil
 	// when the course has no placeholder.
 	placeholders *placeholderCache
+	// metaLines are the file lines of the front matter's keys.
+	metaLines map[string]int
+}
+
+// MetaLine returns the line of File where a front matter key is set: a key
+// path such as "lab.devices[1].sensors" (as the lab set-up's errors name
+// them), or the nearest key above it that was written; 0 when unknown.
+func (c *Course) MetaLine(key string) int {
+	for key != "" {
+		if n, ok := c.metaLines[key]; ok {
+			return n
+		}
+		i := strings.LastIndexAny(key, ".[")
+		if i < 0 {
+			break
+		}
+		key = key[:i]
+	}
+	return 0
 }
 
 // Exercise returns the exercise with the given id, or nil.

@@ -2,6 +2,7 @@ package content
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -9,23 +10,19 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
-	"github.com/adrg/frontmatter"
-	"gopkg.in/yaml.v2"
+	"go.yaml.in/yaml/v4"
 )
 
 // Front matter stays outside the Markdown pass: it is cut off here, and the body's
 // line numbers are shifted by the lines it took, so problems point into the file.
-
-// frontMatterFormats are YAML (the dialect's) and TOML (Hugo's other format, which
-// some course trees use). JSON is left out on purpose: frontmatter's JSON format
-// starts at a bare "{" line, which a Markdown body may well begin with.
-var frontMatterFormats = []*frontmatter.Format{
-	frontmatter.NewFormat("---", "---", yaml.Unmarshal),
-	frontmatter.NewFormat("---yaml", "---", yaml.Unmarshal),
-	frontmatter.NewFormat("+++", "+++", toml.Unmarshal),
-}
-
-var errLineRE = regexp.MustCompile(`line (\d+)`)
+//
+// YAML (the dialect's) is read by go.yaml.in/yaml/v4 into a yaml.Node, which
+// knows the line of every key, so that a problem about a key (an id, a date,
+// the lab set-up) points at it, and whose errors carry their position
+// (yaml.LoadError). It reads YAML 1.2: yes, no, on and off are words, not
+// booleans, and 0123 is a number in decimal. TOML (Hugo's other format) is
+// read by github.com/BurntSushi/toml v1, whose ParseError has the position.
+// JSON is left out on purpose: a Markdown body may well begin with "{".
 
 // frontMatterError is a broken front matter, with the file line when known.
 type frontMatterError struct {
@@ -33,40 +30,127 @@ type frontMatterError struct {
 	msg  string
 }
 
-// splitFrontMatter returns the front matter keys, the body, and how many lines of
-// the file come before the body.
-func splitFrontMatter(data []byte) (map[string]any, []byte, int, *frontMatterError) {
-	// The opening delimiter's line, for YAML errors, which count from after it.
+// frontMatter is a file's front matter and body.
+type frontMatter struct {
+	meta map[string]any
+	body []byte
+	// lines of the file before the body.
+	lines int
+	// keyLines maps each key, nested ones as lab.devices[0].sensors, to its
+	// line in the file; scalars holds the top-level values as written (YAML
+	// only).
+	keyLines map[string]int
+	scalars  map[string]string
+}
+
+// splitFrontMatter splits a file into its front matter and body.
+func splitFrontMatter(data []byte) (frontMatter, *frontMatterError) {
+	// The opening delimiter's line: everything before it is blank.
+	rest := data
 	open, openLine := "", 0
-	for i, l := range strings.SplitAfter(string(data), "\n") {
-		if t := strings.TrimSpace(l); t != "" {
-			open, openLine = t, i+1
+	for i := 1; len(rest) > 0; i++ {
+		line, next, _ := bytes.Cut(rest, []byte("\n"))
+		if t := strings.TrimSpace(string(line)); t != "" {
+			open, openLine = t, i
+			rest = next
 			break
 		}
+		rest = next
 	}
 	if open != "---" && open != "---yaml" && open != "+++" {
-		return map[string]any{}, data, 0, nil
+		return frontMatter{meta: map[string]any{}, body: data}, nil
 	}
-	var raw map[string]any
-	body, err := frontmatter.Parse(bytes.NewReader(data), &raw, frontMatterFormats...)
-	if err != nil {
-		fe := &frontMatterError{line: openLine, msg: "the front matter cannot be read: " + err.Error()}
-		if m := errLineRE.FindStringSubmatch(err.Error()); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			fe.line = openLine + n
+	closing := strings.TrimSuffix(open, "yaml")
+	front, body, closeLine := []byte(nil), []byte(nil), 0
+	for i, r := openLine+1, rest; ; i++ {
+		if len(r) == 0 {
+			return frontMatter{}, &frontMatterError{line: openLine, msg: "the front matter is not closed; add a line with " + closing + " after it"}
 		}
-		fe.msg += "; fix the YAML between the --- lines (e.g. put quotes around values holding \": \")"
-		return nil, nil, 0, fe
+		line, next, _ := bytes.Cut(r, []byte("\n"))
+		if t := strings.TrimRight(string(line), " \t\r"); t == closing || (closing == "---" && t == "...") {
+			front = rest[:len(rest)-len(r)]
+			body, closeLine = next, i
+			break
+		}
+		r = next
 	}
-	if len(body) == len(data) {
-		return nil, nil, 0, &frontMatterError{line: openLine, msg: "the front matter is not closed; add a line with " + strings.TrimSuffix(open, "yaml") + " after it"}
+	fm := frontMatter{body: body, lines: closeLine, keyLines: map[string]int{}, scalars: map[string]string{}}
+	var raw map[string]any
+	if closing == "+++" {
+		if _, err := toml.Decode(string(front), &raw); err != nil {
+			fe := &frontMatterError{line: openLine, msg: "the front matter cannot be read: " + err.Error()}
+			var pe toml.ParseError
+			if errors.As(err, &pe) {
+				fe.line = openLine + pe.Position.Line
+				fe.msg = "the front matter cannot be read: " + pe.Message
+			}
+			fe.msg += "; fix the TOML between the +++ lines (e.g. put quotes around text values)"
+			return frontMatter{}, fe
+		}
+	} else {
+		var root yaml.Node
+		if err := yaml.Unmarshal(front, &root); err != nil {
+			fe := &frontMatterError{line: openLine, msg: "the front matter cannot be read: " + err.Error()}
+			var le *yaml.LoadError
+			if errors.As(err, &le) {
+				// Where the broken construct started (an unclosed bracket or
+				// quote) is where to look, rather than where the reader gave up.
+				line := le.Mark.Line
+				if le.ContextMark.Line > 0 {
+					line = le.ContextMark.Line
+				}
+				fe.line = openLine + max(line, 1)
+				fe.msg = "the front matter cannot be read: " + le.Message
+				if le.ContextMsg != "" {
+					fe.msg += " " + le.ContextMsg
+				}
+			}
+			fe.msg += "; fix the YAML between the --- lines (e.g. put quotes around values holding \": \")"
+			return frontMatter{}, fe
+		}
+		if len(root.Content) > 0 {
+			doc := root.Content[0]
+			if doc.Kind != yaml.MappingNode {
+				return frontMatter{}, &frontMatterError{line: openLine + doc.Line, msg: "the front matter must be key: value lines (title: My course), not a list or a lone value"}
+			}
+			if err := doc.Decode(&raw); err != nil {
+				return frontMatter{}, &frontMatterError{line: openLine + doc.Line, msg: "the front matter cannot be read: " + err.Error()}
+			}
+			recordKeyLines(doc, "", openLine, fm.keyLines)
+			for i := 0; i+1 < len(doc.Content); i += 2 {
+				if v := doc.Content[i+1]; v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
+					fm.scalars[doc.Content[i].Value] = v.Value
+				}
+			}
+		}
 	}
-	lines := bytes.Count(data[:len(data)-len(body)], []byte("\n"))
-	meta, _ := normalize(raw).(map[string]any)
-	if meta == nil {
-		meta = map[string]any{}
+	fm.meta, _ = normalize(raw).(map[string]any)
+	if fm.meta == nil {
+		fm.meta = map[string]any{}
 	}
-	return meta, body, lines, nil
+	return fm, nil
+}
+
+// recordKeyLines notes the file line of every key and list item below n.
+func recordKeyLines(n *yaml.Node, prefix string, offset int, into map[string]int) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := k.Value
+			if prefix != "" {
+				p = prefix + "." + k.Value
+			}
+			into[p] = offset + k.Line
+			recordKeyLines(v, p, offset, into)
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			p := prefix + "[" + strconv.Itoa(i) + "]"
+			into[p] = offset + item.Line
+			recordKeyLines(item, p, offset, into)
+		}
+	}
 }
 
 // normalize turns YAML's map[interface{}]interface{} into map[string]any all the

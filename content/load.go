@@ -129,16 +129,35 @@ type folder struct {
 	lines   int // lines of front matter before body
 	subdirs []string
 	weight  int
-	broken  bool // unreadable or bad front matter: skip
+	// keyLines are the lines of the front matter's keys, scalars the
+	// top-level values as written (YAML only).
+	keyLines map[string]int
+	scalars  map[string]string
+	broken   bool // unreadable or bad front matter: skip
 }
 
 // hasBody reports whether the folder's index has text below its front matter.
 func (f *folder) hasBody() bool { return f.index != "" && len(bytes.TrimSpace(f.body)) > 0 }
 
+// text reads a front matter value as the author wrote it: the first of keys
+// that is set. YAML scalars are taken as written (title: 1.10 is "1.10", id:
+// 0123 is "0123"), since a YAML reader would make numbers of them.
+func (f *folder) text(keys ...string) string {
+	for _, k := range keys {
+		if v, ok := f.scalars[k]; ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		if v := metaString(f.meta, k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // title is the front matter title (or its alias name), else the folder name
 // made readable.
 func (f *folder) title() string {
-	if t := metaString(f.meta, "title", "name"); t != "" {
+	if t := f.text("title", "name"); t != "" {
 		return t
 	}
 	return humanize(f.label)
@@ -163,7 +182,7 @@ func (l *loader) holdsCourses(dir string) bool {
 			if err != nil {
 				continue
 			}
-			if _, body, _, fe := splitFrontMatter(data); fe != nil || len(bytes.TrimSpace(body)) > 0 || l.holdsCourses(sub) {
+			if fm, fe := splitFrontMatter(data); fe != nil || len(bytes.TrimSpace(fm.body)) > 0 || l.holdsCourses(sub) {
 				return true
 			}
 		}
@@ -200,9 +219,9 @@ func (l *loader) walk(dir string, g *Group) []*Group {
 func (l *loader) category(f *folder, parent *Group) *Group {
 	sub := &Group{
 		Title:       f.title(),
-		ShortTitle:  metaString(f.meta, "short_title"),
-		Description: metaString(f.meta, "description", "desc"),
-		Icon:        metaString(f.meta, "material_icon"),
+		ShortTitle:  f.text("short_title"),
+		Description: f.text("description", "desc"),
+		Icon:        f.text("material_icon"),
 		Weight:      f.weight,
 		Dir:         f.dir,
 		File:        f.index,
@@ -210,7 +229,7 @@ func (l *loader) category(f *folder, parent *Group) *Group {
 	}
 	sub.Path = append(append([]string(nil), parent.Path...), sub.Title)
 	slug := slugify(humanize(f.label)) // EdgeComputing → edge-computing
-	if id := metaString(f.meta, "id"); id != "" && courseIDRE.MatchString(id) {
+	if id := f.text("id"); id != "" && courseIDRE.MatchString(id) {
 		slug = id
 	}
 	if slug == "" {
@@ -247,7 +266,7 @@ func (l *loader) welcome(dir string) {
 	if dir != "." {
 		u += "/" + escapePath(dir)
 	}
-	p := &Page{Kind: KindWelcome, URL: u, Title: metaString(f.meta, "title", "name"), Description: metaString(f.meta, "description", "desc"),
+	p := &Page{Kind: KindWelcome, URL: u, Title: f.text("title", "name"), Description: f.text("description", "desc"),
 		File: f.index, Dir: f.dir, Meta: f.meta}
 	p.Files, _ = fs.Sub(l.fsys, f.dir)
 	l.cat.Welcome = append(l.cat.Welcome, p)
@@ -309,15 +328,15 @@ func (l *loader) readIndex(f *folder) {
 		f.broken = true
 		return
 	}
-	meta, body, lines, fe := splitFrontMatter(data)
+	fm, fe := splitFrontMatter(data)
 	if fe != nil {
 		l.problem(Error, f.index, fe.line, "%s; the folder is not published until this is fixed", fe.msg)
 		f.broken = true
 		return
 	}
-	f.meta, f.body, f.lines = meta, body, lines
-	f.front = data[:len(data)-len(body)]
-	f.weight = metaInt(meta, "weight")
+	f.meta, f.body, f.lines, f.keyLines, f.scalars = fm.meta, fm.body, fm.lines, fm.keyLines, fm.scalars
+	f.front = data[:len(data)-len(fm.body)]
+	f.weight = metaInt(fm.meta, "weight")
 }
 
 // checkNested warns about courses inside a course's files: a course's
@@ -339,6 +358,9 @@ var courseIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 // keyLine is the line of the file where front matter key is set, or the first
 // line when it is not, so that problems about a key point at it.
 func (f *folder) keyLine(key string) int {
+	if n, ok := f.keyLines[key]; ok {
+		return n
+	}
 	re := regexp.MustCompile(`^` + regexp.QuoteMeta(key) + `\s*[:=]`)
 	for i, line := range strings.Split(string(f.front), "\n") {
 		if re.MatchString(line) {
@@ -354,7 +376,7 @@ func (l *loader) discoverCourse(f *folder, g *Group) {
 	if derived == "" {
 		derived = "course"
 	}
-	id := metaString(f.meta, "id")
+	id := f.text("id")
 	switch {
 	case id == "":
 		id = derived
@@ -381,13 +403,14 @@ func (l *loader) discoverCourse(f *folder, g *Group) {
 func (l *loader) loadCourse(f *folder, id, base string) *Course {
 	c := &Course{
 		ID:          id,
-		Title:       metaString(f.meta, "title", "name"),
-		Description: metaString(f.meta, "description", "desc"),
-		Difficulty:  metaString(f.meta, "difficulty"),
-		Duration:    metaString(f.meta, "duration"),
+		Title:       f.text("title", "name"),
+		Description: f.text("description", "desc"),
+		Difficulty:  f.text("difficulty"),
+		Duration:    f.text("duration"),
 		Dir:         f.dir,
 		File:        f.index,
 		Meta:        f.meta,
+		metaLines:   f.keyLines,
 	}
 	files, err := fs.Sub(l.fsys, f.dir)
 	if err != nil {

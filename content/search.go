@@ -39,8 +39,8 @@ type SearchHit struct {
 // searchDoc is one page as the index holds it.
 type searchDoc struct {
 	kind, title, where, url string
-	words                   []string // the plain text, in words, for snippets
-	stems                   []string // the stem of each of words
+	words                   []string // the plain text, token by token, for passages
+	stems                   []string // the stems of each token, joined by spaces
 	length                  int      // terms counted, title included
 }
 
@@ -99,13 +99,14 @@ func newSearchIndex() *searchIndex {
 	return &searchIndex{postings: map[string][]posting{}, stems: stemmer{}}
 }
 
-// add indexes one page: its title and the plain text of its HTML.
+// add indexes one page: its title and the plain text of its HTML. The text
+// is kept as written, token by token, for the passage shown with a hit.
 func (ix *searchIndex) add(kind, title, where, url string, texts ...string) {
-	var plain []string
+	var tokens []string
 	for _, t := range texts {
-		plain = append(plain, words(t)...)
+		tokens = append(tokens, strings.Fields(t)...)
 	}
-	d := searchDoc{kind: kind, title: title, where: where, url: url, words: plain}
+	d := searchDoc{kind: kind, title: title, where: where, url: url, words: tokens, stems: make([]string, len(tokens))}
 	tf := map[string]float64{}
 	for _, w := range words(title) {
 		if s := ix.stems.stem(w); s != "" {
@@ -113,13 +114,16 @@ func (ix *searchIndex) add(kind, title, where, url string, texts ...string) {
 			d.length++
 		}
 	}
-	d.stems = make([]string, len(plain))
-	for i, w := range plain {
-		if s := ix.stems.stem(w); s != "" {
-			d.stems[i] = s
-			tf[s]++
-			d.length++
+	for i, tok := range tokens {
+		var stems []string
+		for _, w := range words(tok) {
+			if s := ix.stems.stem(w); s != "" {
+				stems = append(stems, s)
+				tf[s]++
+				d.length++
+			}
 		}
+		d.stems[i] = strings.Join(stems, " ")
 	}
 	n := len(ix.docs)
 	ix.docs = append(ix.docs, d)
@@ -218,7 +222,9 @@ func snippet(ws, wordStems []string, stems map[string]bool) template.HTML {
 	}
 	hit := make([]bool, len(ws))
 	for i := range ws {
-		hit[i] = wordStems[i] != "" && stems[wordStems[i]]
+		for _, s := range strings.Fields(wordStems[i]) {
+			hit[i] = hit[i] || stems[s]
+		}
 	}
 	best, bestCount, count := 0, -1, 0
 	for i := range ws {

@@ -147,7 +147,7 @@ func (l *loader) addPage(p *Page) {
 // pageOf reads a folder's index as a page of kind k served at u, and queues
 // its render.
 func (l *loader) pageOf(f *folder, k PageKind, u string, trail []string) *Page {
-	p := &Page{Kind: k, URL: u, Title: f.title(), Description: metaString(f.meta, "description", "desc"),
+	p := &Page{Kind: k, URL: u, Title: f.title(), Description: f.text("description", "desc"),
 		Path: trail, File: f.index, Dir: f.dir, Meta: f.meta}
 	files, _ := fs.Sub(l.fsys, f.dir)
 	p.Files = files
@@ -162,7 +162,7 @@ func (l *loader) pageOf(f *folder, k PageKind, u string, trail []string) *Page {
 // cover.* or icon.* file beside the index.
 func (l *loader) cover(f *folder, base string) string {
 	for _, key := range []string{"cover", "image", "icon"} {
-		if v := metaString(f.meta, key); v != "" && IsAsset(v) {
+		if v := f.text(key); v != "" && IsAsset(v) {
 			p := path.Clean(strings.TrimPrefix(v, "./"))
 			if _, err := fs.Stat(l.fsys, path.Join(f.dir, p)); err == nil && !strings.HasPrefix(p, "../") {
 				return base + "/" + escapePath(p)
@@ -287,14 +287,14 @@ func (l *loader) metaDate(f *folder, key string) time.Time {
 	}
 	t, ok := parseDate(v)
 	if !ok {
-		l.problem(Error, f.index, f.keyLine(key), "%s: %q is not a date; write it as 2024-05-02 (year-month-day)", key, metaString(f.meta, key))
+		l.problem(Error, f.index, f.keyLine(key), "%s: %q is not a date; write it as 2024-05-02 (year-month-day)", key, f.text(key))
 	}
 	return t
 }
 
 // metaSpan reads a span of time such as "1d", reporting a value that is not.
 func (l *loader) metaSpan(f *folder, key string) time.Duration {
-	s := metaString(f.meta, key)
+	s := f.text(key)
 	if s == "" {
 		return 0
 	}

@@ -76,7 +76,7 @@ func heapInUse() uint64 {
 // reproduction: 10 offline sessions and 300 publishes of 64 KiB each used to
 // add some 230 MB to the server.
 func TestHoardedSessionsStayWithinTheQueuedBytesBudget(t *testing.T) {
-	l, addr := personal(t)
+	l, addr := personalLab(t)
 	budget := l.Config().Limits.QueuedBytes
 	for i := range 10 {
 		leaveSession(t, l, addr, fmt.Sprintf("hoard-%02d", i), "hoard")

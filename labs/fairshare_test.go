@@ -146,9 +146,25 @@ func TestRepeatedLimitCountStaysWithItsBurst(t *testing.T) {
 	}
 	sb := l.Lookup(labs.PersonalLearner)
 	isLimit := func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Detail["limit"] == "clients" }
-	summary := waitEvent(t, sb, func(e labs.Event) bool { return isLimit(e) && e.Detail["more"] != nil })
-	if summary.Detail["more"] != 9 {
-		t.Fatalf("summary line: %+v, want 9 more", summary.Detail)
+	// The burst's lines, and the refusals they stand for, once summed up.
+	count := func() (lines, counted int) {
+		for _, e := range sb.Journal().Since(0) {
+			if isLimit(e) {
+				lines++
+				counted++
+				if more, ok := e.Detail["more"].(int); ok {
+					counted += more - 1 // a summary stands for its "more", not for one more refusal
+				}
+			}
+		}
+		return lines, counted
+	}
+	lines, counted := count()
+	for deadline := time.Now().Add(labtest.Wait); counted < 10 && time.Now().Before(deadline); lines, counted = count() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if counted != 10 || lines > 4 {
+		t.Fatalf("%d journal lines standing for %d refusals; want a few lines standing for all 10", lines, counted)
 	}
 	time.Sleep(1100 * time.Millisecond)
 	if _, _, err := labtest.Dial(t, addr, &paho.Connect{ClientID: "later", CleanStart: true}); err == nil {
@@ -193,4 +209,33 @@ func TestSustainedFloodIsDisconnectedAndFreesItsSlot(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Detail["limit"] == "publish-flood" })
+}
+
+func TestJournalMergesTheLearnersEventsAndTheRefusalsInOrder(t *testing.T) {
+	l := labtest.NewLabs(t, labs.Config{})
+	sb, _ := l.Sandbox("j", labs.Setup{})
+	for i := 0; i < 3*labs.JournalSize; i++ {
+		e := labs.Event{Kind: labs.KindPublish, ClientID: "mine"}
+		if i%3 == 0 {
+			e = labs.Event{Kind: labs.KindRefused}
+		}
+		sb.Journal().Add(e)
+	}
+	all := sb.Journal().Since(0)
+	refused := 0
+	for i, e := range all {
+		if i > 0 && e.Seq <= all[i-1].Seq {
+			t.Fatalf("event %d has seq %d after %d", i, e.Seq, all[i-1].Seq)
+		}
+		if e.Kind == labs.KindRefused {
+			refused++
+		}
+	}
+	if mine := len(all) - refused; mine != labs.JournalSize || refused != labs.NoiseSize {
+		t.Fatalf("kept %d of the learner's events and %d refusals, want %d and %d", mine, refused, labs.JournalSize, labs.NoiseSize)
+	}
+	from := all[len(all)-10].Seq
+	if got := sb.Journal().Since(from); len(got) != 9 || got[0].Seq <= from {
+		t.Fatalf("Since(%d): %d events", from, len(got))
+	}
 }

@@ -98,31 +98,58 @@ func newJournal() *Journal {
 }
 
 // ring keeps events oldest first, forgetting the oldest past either bound.
-// It grows lazily so that an idle sandbox stays small.
+// Its array grows lazily, up to maxEvents, so that an idle sandbox stays small.
 type ring struct {
-	events    []Event // events[start:] are kept
-	start     int
+	buf       []Event // circular: n events from head
+	head, n   int
 	bytes     int
 	maxEvents int
 	maxBytes  int
 }
 
 func (r *ring) add(e Event) {
-	r.events = append(r.events, e)
-	r.bytes += eventSize(e)
-	for len(r.events)-r.start > 1 && (len(r.events)-r.start > r.maxEvents || r.bytes > r.maxBytes) {
-		r.bytes -= eventSize(r.events[r.start])
-		r.events[r.start] = Event{} // let the forgotten strings go
-		r.start++
+	if r.n == len(r.buf) {
+		if len(r.buf) < r.maxEvents {
+			grown := make([]Event, min(max(2*len(r.buf), 16), r.maxEvents))
+			r.copyTo(grown)
+			r.buf, r.head = grown, 0
+		} else {
+			r.dropOldest()
+		}
 	}
-	if r.start > len(r.events)/2 && r.start > 64 { // compact, so the backing array stays bounded
-		n := copy(r.events, r.events[r.start:])
-		clear(r.events[n:])
-		r.events, r.start = r.events[:n], 0
+	r.buf[(r.head+r.n)%len(r.buf)] = e
+	r.n++
+	r.bytes += eventSize(e)
+	for r.n > 1 && r.bytes > r.maxBytes {
+		r.dropOldest()
 	}
 }
 
-func (r *ring) kept() []Event { return r.events[r.start:] }
+func (r *ring) dropOldest() {
+	r.bytes -= eventSize(r.buf[r.head])
+	r.buf[r.head] = Event{} // let the forgotten strings go
+	r.head = (r.head + 1) % len(r.buf)
+	r.n--
+}
+
+// copyTo copies the kept events, oldest first, to dst (at least n long).
+func (r *ring) copyTo(dst []Event) {
+	if r.n == 0 {
+		return
+	}
+	k := copy(dst, r.buf[r.head:min(r.head+r.n, len(r.buf))])
+	copy(dst[k:r.n], r.buf[:r.n-k])
+}
+
+// after returns the kept events with Seq greater than seq, oldest first.
+func (r *ring) after(seq uint64) []Event {
+	i := sort.Search(r.n, func(i int) bool { return r.buf[(r.head+i)%len(r.buf)].Seq > seq })
+	out := make([]Event, r.n-i)
+	for k := range out {
+		out[k] = r.buf[(r.head+i+k)%len(r.buf)]
+	}
+	return out
+}
 
 // noise reports whether e goes to the small ring of its own: nothing a check
 // counts as the learner's evidence.
@@ -162,7 +189,10 @@ func (j *Journal) Add(e Event) Event {
 func (j *Journal) Since(seq uint64) []Event {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	a, b := after(j.main.kept(), seq), after(j.noise.kept(), seq)
+	a, b := j.main.after(seq), j.noise.after(seq)
+	if len(b) == 0 {
+		return a
+	}
 	out := make([]Event, 0, len(a)+len(b))
 	for len(a) > 0 || len(b) > 0 {
 		if len(b) == 0 || len(a) > 0 && a[0].Seq < b[0].Seq {
@@ -172,12 +202,6 @@ func (j *Journal) Since(seq uint64) []Event {
 		}
 	}
 	return out
-}
-
-// after is the tail of events (sorted by Seq) with Seq greater than seq.
-func after(events []Event, seq uint64) []Event {
-	i := sort.Search(len(events), func(i int) bool { return events[i].Seq > seq })
-	return events[i:]
 }
 
 // Bytes is the journal's estimated memory (see JournalBytes).

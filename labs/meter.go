@@ -12,23 +12,26 @@ import (
 
 // meteredConn is the connection a sandbox broker reads a client from. It
 // follows the MQTT framing of what the client sends (each packet's type and
-// remaining length, never its content) to do two things mochi does not:
+// remaining length, never its content) to do what mochi does not:
 //
 //   - Back-pressure: the first byte of a PUBLISH is handed to the broker only
 //     once the sandbox's publish rate allows it. A client over the rate is
 //     simply not read meanwhile: it waits in its own TCP window instead of
 //     making the broker decode messages only to drop them, which is what let
-//     one learner's flood slow every other learner down.
+//     one learner's flood slow every other learner down. A client over the
+//     rate without a break for Limits.FloodTimeout gets DISCONNECT 0x96.
 //   - Packet too large: an MQTT 5 client whose packet is over the size the
 //     CONNACK announced gets DISCONNECT 0x95 before mochi closes the
 //     connection ([MQTT-3.2.2-15] lets a server just close; saying why is kinder).
+//
+// mochi keeps it as the client's Net.Conn, which disconnectNow relies on.
 type meteredConn struct {
 	net.Conn
 	sb       *Sandbox
 	clientID string
 	v5       bool
 
-	wmu       sync.Mutex // mochi writes whole packets; tooLarge's DISCONNECT goes between them
+	wmu       sync.Mutex // mochi writes whole packets; the DISCONNECTs written here go between them
 	closeOnce sync.Once
 	closed    chan struct{}
 
@@ -36,12 +39,12 @@ type meteredConn struct {
 	buf     []byte
 	frame   framing
 	// throttledSince is when the client's publishes started waiting for
-	// their turn without a break (zero while it keeps to the rate). Past
+	// their turn without a break; lastWait, when the latest wait ended. Past
 	// Limits.FloodTimeout the connection ends: what it already sent (socket
 	// buffers hold minutes of tiny publishes at the rate, even after the
 	// client quits) would otherwise keep one of the sandbox's client slots
 	// long after Ctrl+C.
-	throttledSince time.Time
+	throttledSince, lastWait time.Time
 }
 
 // framing is where the reader stands in the client's packet stream.
@@ -119,11 +122,13 @@ func (c *meteredConn) Read(p []byte) (int, error) {
 func (c *meteredConn) waitTurn() error {
 	wait := c.sb.bucket.reserve()
 	if wait <= 0 {
-		c.throttledSince = time.Time{}
 		return nil
 	}
+	// A break in the waiting (none for a second, or half the timeout) ends a
+	// flood; a busy machine's scheduling delays, which refill the bucket
+	// between two reads of a client still sending, do not.
 	now := time.Now()
-	if c.throttledSince.IsZero() {
+	if c.throttledSince.IsZero() || now.Sub(c.lastWait) > min(time.Second, c.sb.limits.FloodTimeout/2) {
 		c.throttledSince = now
 	} else if now.Sub(c.throttledSince) > c.sb.limits.FloodTimeout {
 		c.sb.limit("publish-flood", c.clientID, "", fmt.Sprintf(
@@ -139,6 +144,7 @@ func (c *meteredConn) waitTurn() error {
 	defer t.Stop()
 	select {
 	case <-t.C:
+		c.lastWait = time.Now()
 		return nil
 	case <-c.closed:
 		return net.ErrClosed

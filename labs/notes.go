@@ -38,8 +38,12 @@ func (s *Sandbox) note(key string, e Event) {
 		s.mu.Unlock()
 		return
 	}
+	held := *n // the second before this line, if housekeeping has not summed it up yet
 	n.last, n.count = now, 0
 	s.mu.Unlock()
+	if held.count > 0 {
+		s.journal.Add(summary(held))
+	}
 	s.journal.Add(e)
 }
 
@@ -59,22 +63,28 @@ func (s *Sandbox) flushNotes(now time.Time) {
 	}
 	s.mu.Unlock()
 	for _, n := range due {
-		e := n.latest
-		e.Time = time.Time{}
-		e.Detail = maps.Clone(e.Detail)
-		if e.Detail == nil {
-			e.Detail = map[string]any{}
-		}
-		e.Detail["more"] = n.count
-		more := fmt.Sprintf(" (%d more like this within a second)", n.count)
-		switch e.Kind {
-		case KindLimit:
-			e.Detail["message"] = fmt.Sprint(e.Detail["message"]) + more
-		case KindRefused:
-			e.Detail["reason"] = fmt.Sprint(e.Detail["reason"]) + more
-		}
-		s.journal.Add(e)
+		s.journal.Add(summary(n))
 	}
+}
+
+// summary is the line that stands for the lines held back: the latest of
+// them, saying how many more there were.
+func summary(n heldNotes) Event {
+	e := n.latest
+	e.Time = time.Time{}
+	e.Detail = maps.Clone(e.Detail)
+	if e.Detail == nil {
+		e.Detail = map[string]any{}
+	}
+	e.Detail["more"] = n.count
+	more := fmt.Sprintf(" (%d more like this within a second)", n.count)
+	switch e.Kind {
+	case KindLimit:
+		e.Detail["message"] = fmt.Sprint(e.Detail["message"]) + more
+	case KindRefused:
+		e.Detail["reason"] = fmt.Sprint(e.Detail["reason"]) + more
+	}
+	return e
 }
 
 // notesPending reports whether flushNotes has work (or state to drop).

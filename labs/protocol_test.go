@@ -16,8 +16,17 @@ import (
 
 // Protocol edges of issue 9: what a standard client expects of the broker.
 
+// personalLab is a personal-mode lab with the default CONNECT timeout (the
+// 200 ms of personal() is for the bad-input tests), so that these tests hold
+// on a busy machine.
+func personalLab(t *testing.T) (*labs.Labs, string) {
+	t.Helper()
+	l := labtest.NewLabs(t, labs.Config{})
+	return l, labtest.StartFront(t, l)
+}
+
 func TestNewSubscriberGetsEveryRetainedMessage(t *testing.T) {
-	l, addr := personal(t)
+	l, addr := personalLab(t)
 	sb, _ := l.Sandbox(labs.PersonalLearner, labs.Setup{})
 	const want = 1000
 	for i := 0; i < want; i++ {
@@ -39,7 +48,7 @@ func TestNewSubscriberGetsEveryRetainedMessage(t *testing.T) {
 }
 
 func TestSysTopicsShowNothingOfTheProcess(t *testing.T) {
-	_, addr := personal(t)
+	_, addr := personalLab(t)
 	c := labtest.MustDial(t, addr, &paho.Connect{ClientID: "sys", CleanStart: true})
 	c.Sub(t, "$SYS/#", 0)
 	seen := map[string]bool{}
@@ -63,7 +72,7 @@ func TestSysTopicsShowNothingOfTheProcess(t *testing.T) {
 }
 
 func TestFillingTheReceiveMaximumGetsTheStandardDisconnect(t *testing.T) {
-	l, addr := personal(t)
+	l, addr := personalLab(t)
 	r, ack := labtest.RawDial(t, addr, labtest.RawConnect(5, "window", "", "", true))
 	rm := ack.Properties.ReceiveMaximum
 	if rm == 0 || int(rm) > l.Config().Limits.PublishBurst {
@@ -99,7 +108,7 @@ func TestFillingTheReceiveMaximumGetsTheStandardDisconnect(t *testing.T) {
 }
 
 func TestAcksDoNotEchoThePublishersUserProperties(t *testing.T) {
-	_, addr := personal(t)
+	_, addr := personalLab(t)
 	c := labtest.MustDial(t, addr, &paho.Connect{ClientID: "props", CleanStart: true})
 	r, err := c.Publish(t.Context(), &paho.Publish{Topic: "p", QoS: 1, Payload: []byte("x"),
 		Properties: &paho.PublishProperties{User: paho.UserProperties{{Key: "secret", Value: "mine"}}}})
@@ -112,7 +121,7 @@ func TestAcksDoNotEchoThePublishersUserProperties(t *testing.T) {
 }
 
 func TestConnackAnnouncesMaximumPacketSizeAndBiggerGetsDisconnect0x95(t *testing.T) {
-	l, addr := personal(t)
+	l, addr := personalLab(t)
 	_, ca, err := labtest.Dial(t, addr, &paho.Connect{ClientID: "size", CleanStart: true})
 	if err != nil {
 		t.Fatal(err)
@@ -131,4 +140,32 @@ func TestConnackAnnouncesMaximumPacketSizeAndBiggerGetsDisconnect0x95(t *testing
 	if !strings.Contains(pk.Properties.ReasonString, "64 KiB") {
 		t.Fatalf("reason %q does not say the limit", pk.Properties.ReasonString)
 	}
+}
+
+// TestPacketSizeLimitIsTheSameInTheFrontAndInMochi pins a reliance on mochi:
+// meteredConn sends DISCONNECT 0x95 for exactly the packets mochi's
+// ReadFixedHeader refuses (remaining length + 1 over MaximumPacketSize), so
+// a packet one byte below is delivered and one at the limit is refused.
+func TestPacketSizeLimitIsTheSameInTheFrontAndInMochi(t *testing.T) {
+	l, addr := personalLab(t)
+	limit := l.Config().Limits.PacketSize
+	sub := labtest.MustDial(t, addr, &paho.Connect{ClientID: "sub", CleanStart: true})
+	sub.Sub(t, "t", 0)
+	publish := func(remaining int) *labtest.Raw {
+		r, _ := labtest.RawDial(t, addr, labtest.RawConnect(5, fmt.Sprint("edge", remaining), "", "", true))
+		// remaining = topic (2+1) + properties length (1) + payload, at QoS 0
+		r.Send(t, packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish}, TopicName: "t",
+			Payload: bytes.Repeat([]byte("x"), remaining-4)})
+		return r
+	}
+	publish(limit - 1)
+	if m := sub.Next(t); len(m.Payload) != limit-5 {
+		t.Fatalf("got %d bytes, want the packet just under the limit delivered", len(m.Payload))
+	}
+	r := publish(limit)
+	pk, err := r.Read()
+	if err != nil || pk.FixedHeader.Type != packets.Disconnect || pk.ReasonCode != packets.ErrPacketTooLarge.Code {
+		t.Fatalf("a packet at the limit: %+v, %v; want DISCONNECT 0x95", pk.FixedHeader, err)
+	}
+	sub.None(t, 100*time.Millisecond)
 }

@@ -138,11 +138,13 @@ func labSetupProblems(cat *content.Catalog) []content.Problem {
 		}
 		m, ok := raw.(map[string]any)
 		if !ok {
-			out = append(out, content.Problem{File: c.File, Severity: content.Error, Message: "lab: expected a mapping with a devices list (see docs/AUTHORING.md, Lab set-up)"})
+			out = append(out, content.Problem{File: c.File, Line: c.MetaLine("lab"), Severity: content.Error, Message: "lab: expected a mapping with a devices list (see docs/AUTHORING.md, Lab set-up)"})
 			continue
 		}
 		if _, err := labs.ParseSetup(map[string]any{"lab": m}); err != nil {
-			out = append(out, content.Problem{File: c.File, Severity: content.Error, Message: err.Error() + " (see docs/AUTHORING.md, Lab set-up)"})
+			// The labs name the key at fault first: "lab.devices[0].sensors: …".
+			where, _, _ := strings.Cut(err.Error(), ":")
+			out = append(out, content.Problem{File: c.File, Line: c.MetaLine(where), Severity: content.Error, Message: err.Error() + " (see docs/AUTHORING.md, Lab set-up)"})
 		}
 	}
 	return out

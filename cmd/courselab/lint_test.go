@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -112,5 +113,22 @@ func TestLintDescribesWhatTheServerServes(t *testing.T) {
 		if lines[i+1] != p.String() {
 			t.Errorf("line %d = %q, want %q", i+2, lines[i+1], p.String())
 		}
+	}
+}
+
+// A mistake in the lab set-up is reported at the key that holds it.
+func TestLintNamesTheLineOfALabSetUpMistake(t *testing.T) {
+	dir := t.TempDir()
+	course := dir + "/c"
+	if err := os.MkdirAll(course, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	md := "---\ntitle: C\nlab:\n  devices:\n    - id: ESPDEVICE\n      sensors:\n        - id: TC\n          colour: red\n---\n# C\n"
+	if err := os.WriteFile(course+"/index.md", []byte(md), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runLint(t, dir)
+	if code != 1 || !strings.Contains(out, dir+"/c/index.md:7: error: lab.devices[0].sensors[0]") {
+		t.Errorf("exit %d:\n%s", code, out)
 	}
 }

@@ -79,7 +79,7 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	cfg.MQTTAddr = mqttLn.Addr().String()
 
 	ln = connlimit.Wrap(ln, connLimits(cfg, refuseHTTP))
-	mqttLn = connlimit.Wrap(mqttLn, connLimits(cfg, nil))
+	mqttLn = connlimit.Wrap(mqttLn, connLimits(cfg, refuseMQTT))
 	warnFileLimit(cfg, logger)
 
 	lab := labs.New(labs.Config{Classroom: cfg.Classroom, IdleTimeout: cfg.IdleTimeout, MaxSandboxes: cfg.MaxLearners,
@@ -169,6 +169,14 @@ func databaseTarget(cfg config.Config) string {
 		return cfg.Database
 	}
 	return filepath.Join(cfg.Data, "courselab.db")
+}
+
+// refuseMQTT answers a connection over a cap with an MQTT 3.1.1 CONNACK
+// "server unavailable" (0x03), written before the client's CONNECT is read:
+// mosquitto_sub and MQTT.js then say "Connection Refused: server
+// unavailable" instead of a bare "connection lost".
+func refuseMQTT(c net.Conn, _ connlimit.Reason) {
+	_, _ = c.Write([]byte{0x20, 0x02, 0x00, 0x03})
 }
 
 // loadSecrets fills cfg.Secret from --secret-file or the data folder, and

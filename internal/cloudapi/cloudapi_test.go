@@ -25,7 +25,8 @@ func newAPI(t testing.TB, l *labs.Labs) string {
 	cloudapi.Register(e.Group("/api/v2"), l, func(c echo.Context) (*labs.Sandbox, error) {
 		learner := l.Personal()
 		if l.Classroom() {
-			tok, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+			tok, _ := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+			var ok bool
 			if learner, ok = l.LearnerByToken(tok); !ok || tok == "" {
 				return nil, echo.NewHTTPError(http.StatusUnauthorized, "send your lab token as Authorization: Bearer <token>")
 			}

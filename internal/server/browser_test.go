@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/courselab/courselab/courses"
 	"github.com/courselab/courselab/internal/browsertest"
+	"github.com/courselab/courselab/internal/store"
+	"github.com/courselab/courselab/labs"
 )
 
 // bundledServer serves the embedded catalog, as `go run ./cmd/courselab` does.
@@ -162,11 +165,17 @@ func TestBrowserShowsEveryDiagramAndCodeWithCopyButtons(t *testing.T) {
 }
 
 func TestBrowserFitsAPhoneScreen(t *testing.T) {
-	ts := bundledServer(t)
+	full := startServer(t, courses.FS, false)
+	ts := full.Server
+	// A check's summary with a long topic, as the progress page lists it.
+	long := "Your client subscribed to devices/ESPDEVICE/sensors/TC/value/and/a/much/longer/topic/than/fits/a/phone"
+	if err := full.store.RecordCheck(context.Background(), labs.PersonalLearner, "mqtt_course", "qos-levels", store.ExerciseResult{Summary: long}); err != nil {
+		t.Fatal(err)
+	}
 	ctx := browsertest.New(t, 390, 844)
 	// A headless window cannot be narrower than 500 px: emulate the phone.
 	browsertest.Step(t, ctx, 10*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-	for _, p := range []string{"/", "/courses/mqtt_course", "/courses/mqtt_course/hands-on-task-mqtt-application", "/courses/mqtt_course/topics"} {
+	for _, p := range []string{"/", "/courses/mqtt_course", "/courses/mqtt_course/hands-on-task-mqtt-application", "/progress", "/courses/mqtt_course/topics"} {
 		browsertest.Step(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+p))
 		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
 		if err != nil {
@@ -174,6 +183,14 @@ func TestBrowserFitsAPhoneScreen(t *testing.T) {
 		}
 		if overflow > 0 {
 			t.Errorf("%s is %d px wider than a 390 px phone screen", p, overflow)
+		}
+		// Every date stays inside its row.
+		out, err := chromedp.Run(ctx, chromedp.Evaluate[int](`[...document.querySelectorAll('.outline time')].filter(e => e.getBoundingClientRect().right > e.closest('a').getBoundingClientRect().right + 0.5).length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out > 0 {
+			t.Errorf("%s: %d dates pushed out of their row", p, out)
 		}
 	}
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

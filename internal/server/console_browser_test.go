@@ -131,6 +131,10 @@ func TestBrowserStudentDoesTheLabFromTheConsole(t *testing.T) {
 	screenshot(t, ctx, "lab-console-1366.png")
 	doJS(t, ctx, sprintf(jsTab, "log"))
 	waitJS(t, ctx, "the will in the log", `document.querySelector('.lab-line.k-will')`)
+	// A line of a kind the console does not know yet (a notice from the
+	// platform, say) still shows, with its message.
+	doJS(t, ctx, `courselabLab.addLog({seq: 1e9, kind: 'lab-reset', source: 'platform', time: new Date().toISOString(), detail: {message: 'Your instructor reset your lab.'}})`)
+	waitJS(t, ctx, "a line of a new kind", `[...document.querySelectorAll('.lab-line.k-lab-reset')].some(l => l.textContent.includes('lab reset') && l.textContent.includes('Your instructor reset your lab.'))`)
 	screenshot(t, ctx, "lab-console-log-1366.png")
 	doJS(t, ctx, sprintf(jsTab, "connect"))
 	screenshot(t, ctx, "lab-console-connect-1366.png")

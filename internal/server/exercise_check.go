@@ -105,7 +105,7 @@ func (s *Server) exerciseCheck(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("record check: %w", err)
 	}
-	s.notifyClass()
+	s.progressChanged(learner)
 
 	out := checkResponse{Passed: res.Passed, Summary: res.Summary, Details: []checkDetail{}}
 	for _, d := range res.Details {

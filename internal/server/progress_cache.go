@@ -8,19 +8,24 @@ import (
 	"github.com/courselab/courselab/internal/store"
 )
 
-// readSections remembers, per learner, which sections they have read, so a
-// page view costs a map lookup and only the first view of a section writes
-// to the database. It is filled from the store the first time a learner is
-// seen after a start.
-type readSections struct {
+// learnerMarks remembers, per learner, what they have done: sections read,
+// quizzes answered right, exercises passed. A page view costs a map lookup;
+// the set is read from the store the first time a learner is seen after a
+// start, and again after their progress changes (forget).
+type learnerMarks struct {
 	mu        sync.Mutex
-	byLearner map[string]map[string]bool // learner → "course\x00section"
+	byLearner map[string]*doneSet
 }
 
-func readKey(course, section string) string { return course + "\x00" + section }
+// doneSet is one learner's progress, keyed "course\x00id".
+type doneSet struct {
+	read, quizzes, exercises map[string]bool
+}
 
-// load returns the learner's read set, reading it from the store once.
-func (r *readSections) load(ctx context.Context, st *store.Store, learner string) (map[string]bool, error) {
+func readKey(course, id string) string { return course + "\x00" + id }
+
+// load returns the learner's set, reading it from the store when unknown.
+func (r *learnerMarks) load(ctx context.Context, st *store.Store, learner string) (*doneSet, error) {
 	r.mu.Lock()
 	set, ok := r.byLearner[learner]
 	r.mu.Unlock()
@@ -31,16 +36,26 @@ func (r *readSections) load(ctx context.Context, st *store.Store, learner string
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	fresh := map[string]bool{}
+	fresh := &doneSet{read: map[string]bool{}, quizzes: map[string]bool{}, exercises: map[string]bool{}}
 	for course, p := range progress {
 		for section := range p.Sections {
-			fresh[readKey(course, section)] = true
+			fresh.read[readKey(course, section)] = true
+		}
+		for quiz, q := range p.Quizzes {
+			if q.Correct {
+				fresh.quizzes[readKey(course, quiz)] = true
+			}
+		}
+		for ex, e := range p.Exercises {
+			if e.Passed {
+				fresh.exercises[readKey(course, ex)] = true
+			}
 		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.byLearner == nil {
-		r.byLearner = map[string]map[string]bool{}
+		r.byLearner = map[string]*doneSet{}
 	}
 	if set, ok := r.byLearner[learner]; ok {
 		return set, nil
@@ -49,34 +64,29 @@ func (r *readSections) load(ctx context.Context, st *store.Store, learner string
 	return fresh, nil
 }
 
-// has reports whether the learner read the section, under the lock.
-func (r *readSections) has(set map[string]bool, course, section string) bool {
+// hasRead reports whether the learner read the section, under the lock.
+func (r *learnerMarks) hasRead(set *doneSet, course, section string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return set[readKey(course, section)]
+	return set.read[readKey(course, section)]
 }
 
-// snapshot copies the course's read sections for rendering.
-func (r *readSections) snapshot(set map[string]bool, course string, slugs []string) map[string]bool {
+// markRead records a read section in the cached set.
+func (r *learnerMarks) markRead(set *doneSet, course, section string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := map[string]bool{}
-	for _, s := range slugs {
-		if set[readKey(course, s)] {
-			out[s] = true
-		}
-	}
-	return out
+	set.read[readKey(course, section)] = true
 }
 
-func (r *readSections) mark(set map[string]bool, course, section string) {
+// view calls fn with the set under the lock, for rendering.
+func (r *learnerMarks) view(set *doneSet, fn func(*doneSet)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	set[readKey(course, section)] = true
+	fn(set)
 }
 
-// forget drops a learner's cached set (after a reset by the instructor).
-func (r *readSections) forget(learner string) {
+// forget drops a learner's cached set: their progress changed in the store.
+func (r *learnerMarks) forget(learner string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.byLearner, learner)

@@ -19,6 +19,7 @@ type progressJSONCourse struct {
 
 type progressJSONQuiz struct {
 	Correct  bool      `json:"correct"`
+	Answers  []string  `json:"answers"` // the latest answer's choices, shown again on the page
 	Attempts int       `json:"attempts"`
 	At       time.Time `json:"at"`
 }
@@ -52,7 +53,7 @@ func (s *Server) progressJSON(c echo.Context) error {
 	for id, cp := range p {
 		jc := progressJSONCourse{Sections: cp.Sections, Quizzes: map[string]progressJSONQuiz{}, Exercises: map[string]progressJSONResult{}}
 		for q, qp := range cp.Quizzes {
-			jc.Quizzes[q] = progressJSONQuiz{Correct: qp.Correct, Attempts: qp.Attempts, At: qp.At}
+			jc.Quizzes[q] = progressJSONQuiz{Correct: qp.Correct, Answers: qp.Answers, Attempts: qp.Attempts, At: qp.At}
 		}
 		for e, ep := range cp.Exercises {
 			jc.Exercises[e] = progressJSONResult{Passed: ep.Passed, At: ep.At, Attempts: ep.Attempts, Summary: ep.Summary}

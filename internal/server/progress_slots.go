@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 
 	"github.com/labstack/echo/v4"
 
@@ -12,16 +11,14 @@ import (
 	"github.com/courselab/courselab/internal/store"
 )
 
-const readMarkHTML = `<span class="read-mark" title="Read">✓<span class="visually-hidden"> (read)</span></span>`
-
-// markRead records that the learner opened a section: a map lookup when it
+// markRead records that the learner read a section: a map lookup when it
 // is known, one committed write the first time.
 func (s *Server) markRead(ctx context.Context, learner string, course *content.Course, sec *content.Section) error {
 	set, err := s.reads.load(ctx, s.store, learner)
 	if err != nil {
 		return err
 	}
-	if s.reads.has(set, course.ID, sec.Slug) {
+	if s.reads.hasRead(set, course.ID, sec.Slug) {
 		return nil
 	}
 	err = s.store.MarkSectionRead(ctx, learner, course.ID, sec.Slug)
@@ -34,22 +31,35 @@ func (s *Server) markRead(ctx context.Context, learner string, course *content.C
 	if err != nil {
 		return fmt.Errorf("mark section read: %w", err)
 	}
-	s.reads.mark(set, course.ID, sec.Slug)
+	s.reads.markRead(set, course.ID, sec.Slug)
 	s.notifyClass()
 	return nil
+}
+
+// progressChanged is called after a learner's quiz answer or check was
+// stored: their cached marks are read again, and the dashboards wake up.
+func (s *Server) progressChanged(learner string) {
+	s.reads.forget(learner)
+	s.notifyClass()
 }
 
 // authoringCSS reveals exercises' authoring errors, which the stylesheet
 // hides from learners.
 const authoringCSS = `<style>.authoring-error{display:block}</style>`
 
-// viewerSlots fills what differs per person in a shared page: the read
-// marks of a course's sections, its progress bar (slot "progress:ID"), and
-// whether authoring errors show.
+// viewerSlots fills what differs per person in a shared page: the marks of
+// a course's sections (slot "mark"), its progress bar ("progress:ID"), the
+// overview's start or continue button ("continue:ID"), and whether
+// authoring errors show.
 func (s *Server) viewerSlots(c echo.Context, courses ...*content.Course) map[string]string {
 	slots := map[string]string{}
 	if s.seesAuthoringErrors(c) {
 		slots[slotMarker("head", "authoring")] = authoringCSS
+	}
+	for _, course := range courses {
+		if len(course.Sections) > 0 {
+			slots[slotMarker("continue", course.ID)] = continueHTML(course, courseMarks{})
+		}
 	}
 	learner, ok := s.learnerID(c)
 	if !ok {
@@ -60,24 +70,21 @@ func (s *Server) viewerSlots(c echo.Context, courses ...*content.Course) map[str
 		s.log.Warn("read progress", "learner", learner, "err", err)
 		return slots
 	}
-	for _, course := range courses {
-		slugs := make([]string, len(course.Sections))
-		for i, sec := range course.Sections {
-			slugs[i] = sec.Slug
+	s.reads.view(set, func(d *doneSet) {
+		for _, course := range courses {
+			m := marksOf(course, d)
+			for _, sm := range m.Sections {
+				if h := markHTML(sm); h != "" {
+					slots[slotMarker("mark", sm.Slug)] = h
+				}
+			}
+			if m.Started {
+				slots[slotMarker("progress", course.ID)] = progressBar(course, m)
+				if len(course.Sections) > 0 {
+					slots[slotMarker("continue", course.ID)] = continueHTML(course, m)
+				}
+			}
 		}
-		read := s.reads.snapshot(set, course.ID, slugs)
-		for slug := range read {
-			slots[slotMarker("read", slug)] = readMarkHTML
-		}
-		if len(read) > 0 {
-			slots[slotMarker("progress", course.ID)] = progressBar(len(read), len(slugs))
-		}
-	}
+	})
 	return slots
-}
-
-func progressBar(done, total int) string {
-	label := fmt.Sprintf("%d of %d sections read", done, total)
-	return fmt.Sprintf(`<div class="progress"><progress class="bar" max="%d" value="%d" aria-label="%s"></progress><span>%s</span></div>`,
-		total, done, template.HTMLEscapeString(label), template.HTMLEscapeString(label))
 }

@@ -7,10 +7,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/courselab/courselab/courses"
+	"github.com/courselab/courselab/internal/store"
+	"github.com/courselab/courselab/labs"
 )
 
 const quizCourse = "---\nid: quizzy\ntitle: Quizzy\n---\n# One\n\nRead me.\n\n" +
@@ -114,24 +119,68 @@ func progressOf(t *testing.T, c *http.Client, ts *testServer) progressDoc {
 	return p
 }
 
-func TestReadSectionsAreMarkedAndSurviveARestart(t *testing.T) {
+// sidebarMark is the mark the page's sidebar shows beside a section: "✓",
+// "1/2" or "" for none.
+func sidebarMark(t *testing.T, page, slug string) string {
+	t.Helper()
+	i := strings.Index(page, `data-mark="`+slug+`">`)
+	if i < 0 {
+		t.Fatalf("no mark for %s in the page", slug)
+	}
+	rest := page[i+len(`data-mark="`+slug+`">`):]
+	end := strings.Index(rest, `</span></a>`)
+	switch m := rest[:max(end, 0)]; {
+	case m == "":
+		return ""
+	case strings.Contains(m, `class="read-mark"`):
+		return "✓"
+	case strings.Contains(m, `class="task-mark"`):
+		j := strings.Index(m, ">")
+		k := strings.Index(m[j:], "<")
+		return m[j+1 : j+k]
+	default:
+		return m
+	}
+}
+
+func TestOpeningAPageDoesNotMarkItReadTheReportDoesAndItSurvivesARestart(t *testing.T) {
 	dir := t.TempDir()
 	ts := startServerIn(t, quizFixture(), false, dir)
 	c := browser(t)
-	if r := do(t, c, "GET", ts.URL+"/courses/quizzy/two", nil); strings.Contains(r.body, "read-mark") {
-		// The page being read is marked as read too, but "one" is not.
-		if strings.Count(r.body, `class="read-mark"`) != 1 {
-			t.Errorf("after reading one section, %d marks", strings.Count(r.body, `class="read-mark"`))
+	// A GET (a curl, a prefetch) reads nothing.
+	r := do(t, c, "GET", ts.URL+"/courses/quizzy/two", nil)
+	if m := sidebarMark(t, r.body, "two"); m != "" {
+		t.Errorf("opening a page marks it %q", m)
+	}
+	if p := progressOf(t, c, ts); len(p.Courses["quizzy"].Sections) != 0 {
+		t.Errorf("opening a page stored it as read: %+v", p.Courses["quizzy"])
+	}
+	if r := do(t, c, "GET", ts.URL+"/", nil); strings.Contains(r.body, "sections done") {
+		t.Error("the catalog shows progress for a course only opened")
+	}
+	// The page reports a read: a section without tasks is done.
+	if r := postJSON(t, c, ts.URL+"/api/courses/quizzy/sections/two/read", `{}`); r.status != http.StatusOK || !strings.Contains(r.body, `"two":"\u003cspan class=\"read-mark\"`) {
+		t.Errorf("read report: %d %s", r.status, r.body)
+	}
+	// Section one holds two quizzes: read, it shows 0/2; one right, 1/2;
+	// both right, ✓.
+	postJSON(t, c, ts.URL+"/api/courses/quizzy/sections/one/read", `{}`)
+	steps := []struct{ quiz, answer, want string }{
+		{"", "", "0/2"},
+		{"qos", `{"answer":"a2"}`, "1/2"},
+		{"levels", `{"answers":["a1","a2"]}`, "✓"},
+	}
+	for _, st := range steps {
+		if st.quiz != "" {
+			postJSON(t, c, ts.URL+"/api/courses/quizzy/quizzes/"+st.quiz+"/answer", st.answer)
+		}
+		if m := sidebarMark(t, do(t, c, "GET", ts.URL+"/courses/quizzy/two", nil).body, "one"); m != st.want {
+			t.Errorf("after %q: section one marked %q, want %q", st.quiz, m, st.want)
 		}
 	}
-	r := do(t, c, "GET", ts.URL+"/courses/quizzy/one", nil)
-	if n := strings.Count(r.body, `class="read-mark"`); n != 2 {
-		t.Errorf("after reading both sections the sidebar shows %d read marks, want 2", n)
-	}
-	if r := do(t, c, "GET", ts.URL+"/", nil); !strings.Contains(r.body, "2 of 2 sections read") {
+	if r := do(t, c, "GET", ts.URL+"/", nil); !strings.Contains(r.body, "2 of 2 sections done · 2 of 2 quizzes right") {
 		t.Errorf("catalog lacks the course's progress")
 	}
-	postJSON(t, c, ts.URL+"/api/courses/quizzy/quizzes/qos/answer", `{"answer":"a2"}`)
 	ts.stop()
 
 	again := startServerIn(t, quizFixture(), false, dir)
@@ -140,8 +189,39 @@ func TestReadSectionsAreMarkedAndSurviveARestart(t *testing.T) {
 	if len(got.Sections) != 2 || !got.Quizzes["qos"].Correct {
 		t.Fatalf("after a restart: %+v, want both sections read and the quiz right", got)
 	}
-	if r := do(t, c, "GET", again.URL+"/progress", nil); r.status != 200 || !strings.Contains(r.body, "2 of 2 sections read") || !strings.Contains(r.body, "1 of 2 quizzes right") {
+	if !slices.Equal(got.Quizzes["levels"].Answers, []string{"a1", "a2"}) {
+		t.Errorf("the answers given are not kept to show again: %v", got.Quizzes["levels"].Answers)
+	}
+	if r := do(t, c, "GET", again.URL+"/progress", nil); r.status != 200 || !strings.Contains(r.body, "2 of 2 sections read") || !strings.Contains(r.body, "2 of 2 quizzes right") {
 		t.Errorf("progress page: %d\n%s", r.status, r.body)
+	}
+	if r := do(t, c, "GET", again.URL+"/courses/quizzy", nil); !strings.Contains(r.body, "You have done the whole course") {
+		t.Errorf("the overview of a finished course does not say so")
+	}
+}
+
+// TestASectionIsDoneWhenAllItsExercisesPass: one exercise of four passed
+// shows 1/7 (with the section's three quizzes), not the green ✓; the overview offers to continue there.
+func TestASectionIsDoneWhenAllItsExercisesPass(t *testing.T) {
+	ts := startServer(t, courses.FS, false)
+	if err := ts.store.RecordCheck(context.Background(), labs.PersonalLearner, "mqtt_course", "qos-levels", store.ExerciseResult{Passed: true, Summary: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	c := browser(t)
+	page := do(t, c, "GET", ts.URL+"/courses/mqtt_course/introduction", nil).body
+	// The section holds 4 exercises and 3 quizzes.
+	if m := sidebarMark(t, page, "other-features"); m != "1/7" {
+		t.Errorf("other-features with 1 of its 4 exercises (and none of its 3 quizzes) passed is marked %q, want 1/7", m)
+	}
+	overview := do(t, c, "GET", ts.URL+"/courses/mqtt_course", nil).body
+	if !strings.Contains(overview, `href="/courses/mqtt_course/introduction">Continue: Introduction →`) {
+		t.Errorf("the overview of a started course does not offer to continue at the first section not done")
+	}
+	if !strings.Contains(overview, "0 of 7 sections done · 1 of 8 exercises passed") {
+		t.Errorf("the overview lacks exercises done")
+	}
+	if !strings.Contains(page, `href="/progress"`) {
+		t.Error("a section page does not link to /progress")
 	}
 }
 
@@ -179,7 +259,7 @@ func TestTeachSeesTheClassLiveAndExportsCSV(t *testing.T) {
 	}()
 
 	ada := join(t, ts, "=Ada")
-	do(t, ada, "GET", ts.URL+"/courses/quizzy/one", nil)
+	postJSON(t, ada, ts.URL+"/api/courses/quizzy/sections/one/read", `{}`)
 	postJSON(t, ada, ts.URL+"/api/courses/quizzy/quizzes/qos/answer", `{"answer":"a1"}`)
 
 	for {
@@ -220,5 +300,20 @@ live:
 	}
 	if r := do(t, browser(t), "GET", ts.URL+"/teach/export.csv", nil); r.status != http.StatusUnauthorized {
 		t.Errorf("export without the token: %d", r.status)
+	}
+}
+
+// TestTheNoScriptQuizVerdictLinksBackToTheQuiz: the verdict page's way
+// back is an anchor that exists on the section page.
+func TestTheNoScriptQuizVerdictLinksBackToTheQuiz(t *testing.T) {
+	ts := startServer(t, quizFixture(), false)
+	c := browser(t)
+	r := do(t, c, "POST", ts.URL+"/courses/quizzy/quizzes/qos", url.Values{"answer": {"a2"}}, "Origin", ts.URL)
+	const back = `href="/courses/quizzy/one#quiz-qos"`
+	if r.status != http.StatusOK || !strings.Contains(r.body, back) {
+		t.Fatalf("verdict page: %d, want a link %s:\n%s", r.status, back, r.body)
+	}
+	if page := do(t, c, "GET", ts.URL+"/courses/quizzy/one", nil).body; !strings.Contains(page, `id="quiz-qos"`) {
+		t.Error("the section page has no element with id quiz-qos")
 	}
 }

@@ -74,7 +74,7 @@ func (s *Server) gradeQuiz(c echo.Context) (quizAnswerResponse, error) {
 	if err := s.store.SaveQuizAnswer(c.Request().Context(), learner, course.ID, quiz.ID, chosen, res.Correct); err != nil {
 		return quizAnswerResponse{}, fmt.Errorf("save quiz answer: %w", err)
 	}
-	s.notifyClass()
+	s.progressChanged(learner)
 	return res, nil
 }
 

@@ -40,6 +40,8 @@ func (s *Server) routes() {
 	learner.GET("/progress", s.progressShow)
 	learner.POST("/api/courses/:course/quizzes/:quiz/answer", s.quizAnswer)
 	learner.POST("/courses/:course/quizzes/:quiz", s.quizAnswerForm)
+	learner.GET("/api/courses/:course/marks", s.courseMarksShow)
+	learner.POST("/api/courses/:course/sections/:section/read", s.sectionRead)
 	learner.GET("/api/courses/:course/exercises", s.exercisesList)
 	learner.POST("/api/courses/:course/exercises/:exercise/check", s.exerciseCheck)
 

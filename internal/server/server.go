@@ -49,7 +49,7 @@ type Server struct {
 	assets     *assets
 	cache      pageCache
 	setups     labSetups
-	reads      readSections
+	reads      learnerMarks // what each learner has done, cached
 	class      classFeed
 	streams    streamCap // live event streams per person
 	checks     *check.Engine

@@ -26,14 +26,15 @@ const (
 var errSuperseded = errors.New("a newer event stream of the same person replaced this one")
 
 // tooManyStreams is the refusal past the rate limit.
-var tooManyStreams = echo.NewHTTPError(http.StatusTooManyRequests,
-	"Too many live connections were opened from your session in a short time. Close some tabs; the console reconnects by itself in a few seconds.")
+func tooManyStreams() error {
+	return echo.NewHTTPError(http.StatusTooManyRequests,
+		"Too many live connections were opened from your session in a short time. Close some tabs; the console reconnects by itself in a few seconds.")
+}
 
 // streamCap bounds the live streams per person.
 type streamCap struct {
 	mu     sync.Mutex
 	people map[string]*personStreams
-	now    func() time.Time
 }
 
 // personStreams are one person's live streams, oldest first, and their
@@ -53,9 +54,6 @@ func (c *streamCap) open(ctx context.Context, who string) (context.Context, func
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
-	if c.now != nil {
-		now = c.now()
-	}
 	if c.people == nil {
 		c.people = map[string]*personStreams{}
 	}
@@ -67,7 +65,7 @@ func (c *streamCap) open(ctx context.Context, who string) (context.Context, func
 	p.tokens = min(streamBurst, p.tokens+float64(now.Sub(p.at))/float64(streamEvery))
 	p.at = now
 	if p.tokens < 1 {
-		return nil, nil, tooManyStreams
+		return nil, nil, tooManyStreams()
 	}
 	p.tokens--
 	for len(p.live) >= streamsPerPerson {

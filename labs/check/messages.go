@@ -54,14 +54,6 @@ func seconds(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
 }
 
-// plural picks a word's form for n.
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 // clock writes an event's time as the lab console does.
 func clock(t time.Time) string { return t.UTC().Format("15:04:05") + " UTC" }
 

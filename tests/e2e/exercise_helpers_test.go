@@ -266,7 +266,9 @@ func installMosquittoIf(name string) string {
 // (with -d added, so the test knows when its SUBACK came).
 type shellSub struct {
 	*subscriber
-	cmd *exec.Cmd
+	cmd      *exec.Cmd
+	srv      *server
+	clientID string // the -i of the line, if any
 }
 
 func (s *server) shellSub(t *testing.T, cmdline string) *shellSub {
@@ -281,15 +283,40 @@ func (s *server) shellSub(t *testing.T, cmdline string) *shellSub {
 	// exec: the shell becomes stdbuf, then mosquitto_sub, so signals reach it.
 	cmd := exec.CommandContext(ctx, sh, "-c", "exec "+stdbuf+" -oL "+cmdline+" -d")
 	sub := startSubscriber(t, cmd, cancel, cmdline)
-	return &shellSub{subscriber: sub, cmd: cmd}
+	ss := &shellSub{subscriber: sub, cmd: cmd, srv: s}
+	if m := clientIDFlag.FindStringSubmatch(cmdline); m != nil {
+		ss.clientID = m[1]
+	}
+	return ss
 }
 
-// interrupt is Ctrl+C: mosquitto_sub disconnects politely (DISCONNECT) and ends.
+var clientIDFlag = regexp.MustCompile(`\s-i\s+(\S+)`)
+
+// interrupt is Ctrl+C: mosquitto_sub disconnects politely (DISCONNECT) and
+// ends. With a client id (-i), it returns once the broker has handled the
+// DISCONNECT (the process may end first), so that what the test does next
+// meets a client that is away.
 func (s *shellSub) interrupt(t *testing.T) {
 	t.Helper()
-	// A person takes a moment to press Ctrl+C; mosquitto_sub 2.0.11 may hang
-	// on a SIGINT that arrives while it is still printing its SUBACK.
-	time.Sleep(200 * time.Millisecond)
+	s.signalInterrupt(t)
+	if s.clientID != "" {
+		s.srv.awaitJournal(t, "the DISCONNECT of "+s.clientID, func(e journalEvent) bool {
+			return e.Kind == "disconnect" && e.ClientID == s.clientID && e.Detail["graceful"] == true
+		})
+	}
+}
+
+func (s *shellSub) signalInterrupt(t *testing.T) {
+	t.Helper()
+	// mosquitto_sub 2.0.11 may hang on a SIGINT that arrives while it is
+	// still handling its SUBACK: wait until it has printed the last line of
+	// that ("Subscribed (mid: …)"), as a person reads it before pressing Ctrl+C.
+	for wait := time.Now().Add(5 * time.Second); !strings.Contains(s.all.String(), "Subscribed (mid"); {
+		if time.Now().After(wait) {
+			t.Fatalf("mosquitto_sub never printed its subscription:\n%s", s.all.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	_ = s.cmd.Process.Signal(syscall.SIGINT)
 	timeout := time.After(5 * time.Second)
 	for {
@@ -489,5 +516,24 @@ func (s *server) awaitPublish(t *testing.T, topic, payload string, qos byte) {
 	t.Helper()
 	s.awaitJournal(t, fmt.Sprintf("QoS %d publish of %s on %s", qos, payload, topic), func(e journalEvent) bool {
 		return e.Kind == "publish" && e.Topic == topic && e.Payload == payload && e.QoS == qos && e.Source != "platform"
+	})
+}
+
+// awaitDeliver waits until the broker has journaled a delivery on topic
+// whose payload holds part (to clientID, or to any learner client if "").
+func (s *server) awaitDeliver(t *testing.T, clientID, topic, part string) {
+	t.Helper()
+	s.awaitJournal(t, fmt.Sprintf("a delivery of %s on %s to %q", part, topic, clientID), func(e journalEvent) bool {
+		return e.Kind == "deliver" && e.Topic == topic && strings.Contains(e.Payload, part) && (clientID == "" || e.ClientID == clientID)
+	})
+}
+
+// awaitREST waits until the journal holds a REST call of method on a path
+// ending in suffix.
+func (s *server) awaitREST(t *testing.T, method, suffix string) {
+	t.Helper()
+	s.awaitJournal(t, method+" …"+suffix, func(e journalEvent) bool {
+		p, _ := e.Detail["path"].(string)
+		return e.Kind == "rest" && e.Detail["method"] == method && strings.HasSuffix(p, suffix)
 	})
 }

@@ -270,6 +270,8 @@ func TestExerciseHandsOnSensor(t *testing.T) {
 			t.Errorf("topic %q, want %q", topic, seedTC)
 		}
 		checkCloudPayload(t, payload, "25")
+		srv.awaitREST(t, "POST", "/devices/ESPDEVICE/sensors/TC/value")
+		srv.awaitDeliver(t, "", seedTC, `"value":25`)
 		mustPass(t, id, srv.press(t, nil, "", mqttCourse, id))
 	})
 	t.Run("solved with index.html and main.js in a browser", func(t *testing.T) {
@@ -282,6 +284,7 @@ func TestExerciseHandsOnSensor(t *testing.T) {
 		if status, body := srv.post(t, seedPath, "", seedBody); status >= 300 {
 			t.Fatalf("POST %s: %d %s", seedPath, status, body)
 		}
+		srv.awaitREST(t, "POST", "/devices/ESPDEVICE/sensors/TC/value")
 		srv.startSub(t, "-t", seedTC, "-v")
 		mustFailWith(t, id, srv.press(t, nil, "", mqttCourse, id), seedTC, "no client of yours was subscribed", "send the value again")
 	})
@@ -354,6 +357,7 @@ func handsOnInABrowser(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	srv.awaitDeliver(t, "", seedTC, `"value":25`)
 	mustPass(t, "hands-on-sensor", srv.press(t, nil, "", mqttCourse, "hands-on-sensor"))
 }
 
@@ -395,6 +399,7 @@ func TestExerciseReadHistory(t *testing.T) {
 		if status, body := srv.get(t, "/api/v2/devices/GREENHOUSE/sensors/SM", ""); status != http.StatusOK {
 			t.Fatalf("GET the sensor: %d %s", status, body)
 		}
+		srv.awaitREST(t, "GET", "/devices/GREENHOUSE/sensors/SM")
 		mustFailWith(t, id, srv.press(t, nil, "", sensorCourse, id),
 			"GET /api/v2/devices/GREENHOUSE/sensors/SM", "needs GET /api/v2/devices/GREENHOUSE/sensors/+/values")
 	})
@@ -445,6 +450,10 @@ func TestExercisesInClassroomModeWithCredentials(t *testing.T) {
 	shell(t, curlLine)
 	_, payload := splitMessage(t, sub.next(t))
 	checkCloudPayload(t, payload, "25")
+	srv.awaitJournalAs(t, ada.Web, "the delivery of Ada's value", func(e journalEvent) bool {
+		return e.Kind == "deliver" && e.Topic == seedTC && strings.Contains(e.Payload, `"value":25`)
+	})
+	srv.awaitJournalAs(t, ada.Web, "Ada's REST call", func(e journalEvent) bool { return e.Kind == "rest" && e.Detail["method"] == "POST" })
 	mustPass(t, "hands-on-sensor", srv.press(t, ada.Web, "", mqttCourse, "hands-on-sensor"))
 	mustFailWith(t, "hands-on-sensor", srv.press(t, bob.Web, "", mqttCourse, "hands-on-sensor"), "not called the REST API")
 

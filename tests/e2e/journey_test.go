@@ -14,6 +14,10 @@ import (
 // earlier exercises left behind (subscribers still running, a persistent
 // session, a retained status `online`, a will `offline`), and each Check
 // passes. The exercise tests beside it try the mistakes, each on a fresh lab.
+//
+// A client prints what it received, or exits, a moment before the broker
+// journals it, and Check reads the journal: before each Check the test
+// waits for the journal lines that Check needs, as a learner's pause does.
 func TestCoursesSolvedInOrderOnOneLab(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, false)
@@ -40,6 +44,7 @@ func TestCoursesSolvedInOrderOnOneLab(t *testing.T) {
 		shell(t, line(t, sol, "mosquitto_pub", "human-presence"))
 		a.expect(t, "human-presence detected")
 		b.expect(t, "human-presence detected")
+		srv.awaitDeliver(t, "", "human-presence", "detected")
 		return srv.press(t, nil, "", mqttCourse, "human-presence")
 	})
 	step("plus-wildcard", func(t *testing.T) checkResult {
@@ -64,6 +69,10 @@ func TestCoursesSolvedInOrderOnOneLab(t *testing.T) {
 				t.Errorf("mosquitto_pub -d -q 2 showed no %s:\n%s", p, out)
 			}
 		}
+		srv.awaitPublish(t, "devices/ESPDEVICE/sensors/TC/value", `{"value": 22.5}`, 1)
+		srv.awaitJournal(t, "the broker's PUBCOMP", func(e journalEvent) bool {
+			return e.Kind == "ack" && e.Detail["packet"] == "PUBCOMP" && e.Detail["from"] == "broker"
+		})
 		return srv.press(t, nil, "", mqttCourse, "qos-levels")
 	})
 	step("last-will", func(t *testing.T) checkResult {
@@ -85,6 +94,7 @@ func TestCoursesSolvedInOrderOnOneLab(t *testing.T) {
 		shell(t, line(t, sol, "mosquitto_pub", "-q 1", topic))
 		srv.awaitPublish(t, topic, `{"value": 30}`, 1) // queued before the client comes back
 		srv.shellSub(t, subLine).expect(t, topic+` {"value": 30}`)
+		srv.awaitDeliver(t, "my-dashboard", topic, `{"value": 30}`)
 		r := srv.press(t, nil, "", mqttCourse, "persistent-session")
 		if !strings.Contains(r.Summary, `"my-dashboard"`) {
 			t.Errorf("the summary %q does not name the client my-dashboard", r.Summary)
@@ -108,6 +118,8 @@ func TestCoursesSolvedInOrderOnOneLab(t *testing.T) {
 		app.waitFor(t, "Connected to MQTT")
 		shell(t, line(t, code, "curl", "-X POST"))
 		app.waitFor(t, "UI val=25")
+		srv.awaitREST(t, "POST", "/devices/ESPDEVICE/sensors/TC/value")
+		srv.awaitDeliver(t, "", "devices/ESPDEVICE/sensors/TC/value", `"value":25`)
 		return srv.press(t, nil, "", mqttCourse, "hands-on-sensor")
 	})
 	step("all-device-values", func(t *testing.T) checkResult {
@@ -138,6 +150,7 @@ func TestCoursesSolvedInOrderOnOneLab(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &history); err != nil || len(history) == 0 || history[0].Value != "35" {
 			t.Errorf("the history of SM is %s (%v), want the lab's first value 35", out, err)
 		}
+		srv.awaitREST(t, "GET", "/devices/GREENHOUSE/sensors/SM/values")
 		return srv.press(t, nil, "", sensorCourse, "read-history")
 	})
 	step("publish-reading", func(t *testing.T) checkResult {
@@ -150,6 +163,7 @@ func TestCoursesSolvedInOrderOnOneLab(t *testing.T) {
 				break // the simulator's own values may come first
 			}
 		}
+		srv.awaitPublish(t, topic, `{"value": 42}`, 0)
 		r := srv.press(t, nil, "", sensorCourse, "publish-reading")
 		// "Then read the history of SM again: your value is in it."
 		_, body := srv.get(t, "/api/v2/devices/GREENHOUSE/sensors/SM/values", "")

@@ -79,11 +79,73 @@
         if (answers.length === 0) { show(out, "Choose an answer first.", ""); return; }
         var url = "/api/courses/" + encodeURIComponent(course) + "/quizzes/" + encodeURIComponent(form.getAttribute("data-quiz")) + "/answer";
         postJSON(url, { answers: answers }).then(function (res) {
+          if (res.ok) refreshMarks();
           if (res.ok) show(out, verdict(res.body.correct, res.body.feedback), res.body.correct ? "right" : "wrong");
           else show(out, res.body.error || "The answer could not be checked; try again.", "wrong");
         }, function () { show(out, "The server could not be reached; try again.", "wrong"); });
       });
     });
+  }
+
+  // showGivenAnswers ticks the answers the learner gave before, and says
+  // whether they were right.
+  function showGivenAnswers() {
+    var article = document.querySelector(".prose[data-course]");
+    var forms = document.querySelectorAll("form.quiz[data-quiz]");
+    if (!article || forms.length === 0) return;
+    var course = article.getAttribute("data-course");
+    fetch("/api/progress", { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; }).then(function (body) {
+      var done = body && body.courses && body.courses[course] && body.courses[course].quizzes;
+      if (!done) return;
+      forms.forEach(function (form) {
+        var q = done[form.getAttribute("data-quiz")];
+        if (!q || !q.answers) return;
+        form.querySelectorAll("input[name=answer]").forEach(function (i) { i.checked = q.answers.indexOf(i.value) >= 0; });
+        show(form.querySelector(".quiz-feedback"), q.correct ? "Your answer from before: right." : "Your answer from before was not right yet; try another.", q.correct ? "right" : "wrong");
+      });
+    }, function () {});
+  }
+
+  // reportRead tells the server the learner read this section: after the
+  // page was shown for 5 s in all, or for 2 s once its end came into view.
+  // Opening a page (a prefetch, a curl) does not count.
+  function reportRead() {
+    var article = document.querySelector(".prose[data-course][data-section]");
+    if (!article) return;
+    var url = "/api/courses/" + encodeURIComponent(article.getAttribute("data-course")) + "/sections/" +
+      encodeURIComponent(article.getAttribute("data-section")) + "/read";
+    var shown = 0, sawEnd = false;
+    var end = document.querySelector(".pager");
+    if (end && window.IntersectionObserver) {
+      new IntersectionObserver(function (entries) {
+        if (entries.some(function (e) { return e.isIntersecting; })) sawEnd = true;
+      }).observe(end);
+    }
+    var timer = setInterval(function () {
+      if (document.visibilityState !== "visible") return;
+      shown += 250;
+      if (shown >= 5000 || (sawEnd && shown >= 2000)) {
+        clearInterval(timer);
+        postJSON(url, {}).then(function (res) { if (res.ok) updateMarks(res.body); }, function () {});
+      }
+    }, 250);
+  }
+
+  // updateMarks redraws the sections' marks (sidebar, overview) from
+  // the server's answer.
+  function updateMarks(body) {
+    if (!body || !body.marks) return;
+    document.querySelectorAll("[data-mark]").forEach(function (m) {
+      var html = body.marks[m.getAttribute("data-mark")];
+      if (html !== undefined) m.innerHTML = html;
+    });
+  }
+
+  function refreshMarks() {
+    var article = document.querySelector(".prose[data-course]");
+    if (!article) return;
+    fetch("/api/courses/" + encodeURIComponent(article.getAttribute("data-course")) + "/marks", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; }).then(updateMarks, function () {});
   }
 
   // verdict puts "Right!" or "Not quite." before the feedback, unless the
@@ -229,6 +291,9 @@
     foldTocOnPhones();
     wireQuizzes();
     wireExercises();
+    showGivenAnswers();
+    reportRead();
+    document.addEventListener("courselab:checked", refreshMarks);
     liveClassTable();
   });
 })();

@@ -1,5 +1,5 @@
 // The Checks tab: the page's exercises (and the course's others), each
-// with a Check button, and the marks they leave in the sidebar.
+// with a Check button. The sidebar's marks follow from app.js.
 (function (L) {
   "use strict";
 
@@ -42,7 +42,6 @@
   L.wireChecks = function () {
     var boxes = document.querySelectorAll(".prose .exercise[data-exercise]");
     var list = L.$("[data-checks]");
-    var section = L.panel.getAttribute("data-section");
     L.$("[data-checks-empty]").hidden = boxes.length > 0;
     boxes.forEach(function (box) {
       var title = box.querySelector("h3");
@@ -56,8 +55,7 @@
         if (!L.state.exercises[e.id]) {
           others.appendChild(checkItem(e.id, e.title, "/courses/" + encodeURIComponent(L.course) + "/" + encodeURIComponent(e.section) + "#exercise-" + encodeURIComponent(e.id), null));
         }
-        L.state.sections[e.id] = e.section;
-        if (e.passed) { markExercise(e.id, true, null); markSection(e.section); }
+        if (e.passed) markExercise(e.id, true, null);
       });
       L.$("[data-checks-other-head]").hidden = others.children.length === 0;
       countOpen();
@@ -66,7 +64,6 @@
       var d = ev.detail || {};
       var r = d.result || {};
       markExercise(d.exercise, !!r.passed, r.summary || "");
-      if (r.passed) markSection(L.state.sections[d.exercise] || section);
     });
   };
 
@@ -84,18 +81,5 @@
   // countOpen shows how many of the page's exercises are still to pass.
   function countOpen() {
     L.badge("checks", L.$$("[data-checks] > .lab-check:not(.passed)").length);
-  }
-
-  // markSection shows a section's mark in the sidebar without a reload.
-  function markSection(slug) {
-    if (!slug) return;
-    var a = document.querySelector('.toc a[href="/courses/' + L.course + "/" + slug + '"]');
-    if (!a) return;
-    a.parentElement.classList.add("exercise-passed");
-    if (a.querySelector(".read-mark")) return;
-    var m = L.el("span", "read-mark", "✓");
-    m.title = "Read";
-    m.appendChild(L.el("span", "visually-hidden", " (read)"));
-    a.appendChild(m);
   }
 })(window.courselabLab);

@@ -9,7 +9,7 @@
   var L = window.courselabLab = {
     panel: null,   // the console's <aside>
     course: "",    // the course id
-    state: { details: null, devices: [], exercises: {}, sections: {} }
+    state: { details: null, devices: [], exercises: {} }
   };
 
   L.$ = function (sel, root) { return (root || L.panel).querySelector(sel); };
