@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -58,6 +59,11 @@ type Store struct {
 	pg *pgState
 	// now is the clock; tests replace it to get distinct, ordered times.
 	now func() time.Time
+	// batch groups concurrent SQLite writes into one commit (batch.go).
+	batch batcher
+	// commits counts the COMMITs of writes: fewer than the writes when
+	// they were grouped.
+	commits atomic.Int64
 }
 
 // IsPostgres tells whether target names a PostgreSQL database (a
@@ -117,8 +123,17 @@ func (s *Store) Close() error {
 }
 
 // write runs fn in a transaction on the writer and returns once COMMIT has
-// returned: once the log is on disk.
+// returned: once the log is on disk. On SQLite, writes that arrive together
+// share one commit (batch.go).
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.dialect == dialectSQLite {
+		return s.writeBatched(ctx, fn)
+	}
+	return s.writeOne(ctx, fn)
+}
+
+// writeOne runs fn in a transaction of its own.
+func (s *Store) writeOne(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -127,6 +142,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
+	s.commits.Add(1)
 	return tx.Commit()
 }
 
