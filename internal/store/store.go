@@ -61,6 +61,8 @@ type Store struct {
 	now func() time.Time
 	// batch groups concurrent SQLite writes into one commit (batch.go).
 	batch batcher
+	// prepared holds the SQLite writer's prepared statements (stmt.go).
+	prepared map[string]*sql.Stmt
 	// commits counts the COMMITs of writes: fewer than the writes when
 	// they were grouped.
 	commits atomic.Int64
@@ -112,6 +114,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the database.
 func (s *Store) Close() error {
 	var errs []error
+	for _, st := range s.prepared {
+		errs = append(errs, st.Close())
+	}
 	if s.r != nil && s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
@@ -161,7 +166,7 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // learner exists: progress for an unknown learner is refused, not stored
 // under a dangling id.
 func (s *Store) touch(ctx context.Context, tx *sql.Tx, learner string, now time.Time) error {
-	res, err := tx.ExecContext(ctx, s.q(`UPDATE learners SET last_seen_ms = ? WHERE id = ?`), ms(now), learner)
+	res, err := s.exec(ctx, tx, touchLearner, ms(now), learner)
 	if err != nil {
 		return err
 	}
