@@ -97,6 +97,9 @@ func stepOf(e labs.Event) (Step, bool) {
 	default:
 		return Step{}, false
 	}
+	if why := detailString(e, labs.DetailCoach); why != "" {
+		s.Text += " — " + why
+	}
 	return s, true
 }
 
