@@ -78,6 +78,7 @@ func BenchmarkClusterLoad(b *testing.B) {
 		}
 	})
 	b.Run("3-nodes-haproxy", func(b *testing.B) {
+		b.Setenv("COURSELAB_PROXY_MAX_CONNS_PER_ADDR", "100000") // the whole class comes from 127.0.0.1
 		c := startCluster(b)
 		cmds := []*exec.Cmd{c.nodes[0].cmd, c.nodes[1].cmd, c.nodes[2].cmd}
 		for b.Loop() {

@@ -81,6 +81,9 @@ func startCluster(t testing.TB) *cluster {
 
 	env := []string{"PATH=" + os.Getenv("PATH"),
 		"COURSELAB_HTTP_BIND=127.0.0.1:" + httpPort, "COURSELAB_MQTT_BIND=127.0.0.1:" + mqttPort}
+	if v := os.Getenv("COURSELAB_PROXY_MAX_CONNS_PER_ADDR"); v != "" {
+		env = append(env, "COURSELAB_PROXY_MAX_CONNS_PER_ADDR="+v) // the load benchmark's class shares 127.0.0.1
+	}
 	for i, n := range c.nodes {
 		env = append(env, fmt.Sprintf("NODE%d_HTTP=%s", i+1, n.HTTP), fmt.Sprintf("NODE%d_MQTT=%s", i+1, n.MQTT))
 	}
