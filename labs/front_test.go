@@ -17,7 +17,7 @@ import (
 
 func personal(t *testing.T) (*labs.Labs, string) {
 	t.Helper()
-	l := labtest.NewLabs(t, labs.Config{ConnectTimeout: 200 * time.Millisecond})
+	l := labtest.NewLabs(t, labs.Config{})
 	return l, labtest.StartFront(t, l)
 }
 
