@@ -16,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/eclipse/paho.golang/paho"
+	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/courselab/courselab/labs"
@@ -308,4 +309,79 @@ func readRawPacketErr(r *bufio.Reader) (byte, []byte, error) {
 		return 0, nil, err
 	}
 	return b >> 4, body, nil
+}
+
+// oneByteReads hands its reader one byte per Read, the worst a WebSocket
+// client splitting its packets into tiny messages can do.
+type oneByteReads struct{ net.Conn }
+
+func (c oneByteReads) Read(p []byte) (int, error) { return c.Conn.Read(p[:min(len(p), 1)]) }
+
+// TestMochiContractReadsPacketsWhateverTheReadBoundaries pins, on a bare
+// mochi v2.7.9 broker, what the front relies on when it hands a WebSocket
+// over: mochi frames packets itself from a byte stream (through its own
+// buffered reader), so where the conn's Reads end, one byte at a time or
+// several packets at once, does not matter; and a SUBSCRIBE with foreign
+// bytes inside is refused by closing the connection. If this fails after a
+// mochi upgrade, the front must frame packets for mochi itself.
+func TestMochiContractReadsPacketsWhateverTheReadBoundaries(t *testing.T) {
+	server := mqtt.New(&mqtt.Options{InlineClient: true, Logger: labtest.QuietLogger()})
+	if err := server.AddHook(new(allowAll), nil); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close(); _ = server.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _ = server.EstablishConnection("contract", oneByteReads{conn}) }()
+		}
+	}()
+	for _, version := range []byte{4, 5} {
+		connect := labtest.Encode(t, labtest.RawConnect(version, fmt.Sprintf("bytes-v%d", version), "", "", true))
+		sub := labtest.Encode(t, packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Subscribe, Qos: 1}, PacketID: 3,
+			ProtocolVersion: version, Filters: packets.Subscriptions{{Filter: "a/#", Qos: 1}}})
+		pub := labtest.Encode(t, packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish}, ProtocolVersion: version,
+			TopicName: "a/b", Payload: []byte("x")})
+		dial := func() (net.Conn, *bufio.Reader) {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = c.Close() })
+			_ = c.SetReadDeadline(time.Now().Add(labtest.Wait))
+			return c, bufio.NewReader(c)
+		}
+		c, r := dial()
+		write(t, c, concat(connect, sub, pub)) // all in one go
+		for _, want := range []byte{packets.Connack, packets.Suback, packets.Publish} {
+			if got, body, err := readRawPacketErr(r); err != nil || got != want {
+				t.Fatalf("v%d: got %d % x %v, want %s: mochi no longer frames a pipelined stream read a byte at a time",
+					version, got, body, err, packets.PacketNames[want])
+			}
+		}
+		c, r = dial()
+		write(t, c, concat(connect, sub[:4], []byte{packets.Pingreq << 4, 0}, sub[4:]))
+		if got, _, err := readRawPacketErr(r); err != nil || got != packets.Connack {
+			t.Fatalf("v%d: got %d %v, want CONNACK", version, got, err)
+		}
+		for {
+			got, _, err := readRawPacketErr(r)
+			if err != nil {
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Fatalf("v%d: mochi kept the connection open after a SUBSCRIBE with a PINGREQ inside", version)
+				}
+				break
+			}
+			if got == packets.Suback {
+				t.Fatalf("v%d: mochi granted a SUBSCRIBE with a PINGREQ inside", version)
+			}
+		}
+	}
 }
