@@ -379,7 +379,7 @@ func pressCheck(ctx context.Context, base string, l *learner) (bool, error) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("Check: %s %.200s", resp.Status, body)
+		return false, fmt.Errorf("press Check: %s %.200s", resp.Status, body)
 	}
 	return bytes.Contains(body, []byte(`"passed":true`)), nil
 }
