@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -149,4 +150,32 @@ func writeJSONLines[T any](c echo.Context, name string, items []T) error {
 		}
 	}
 	return nil
+}
+
+// labClearRetained answers POST /api/lab/topics/clear-retained {topic}: it
+// publishes the empty retained message on topic, which is how MQTT removes
+// a retained message, and says so.
+func (s *Server) labClearRetained(c echo.Context) error {
+	var req struct {
+		Topic string `json:"topic"`
+	}
+	if err := c.Bind(&req); err != nil || req.Topic == "" {
+		return echo.NewHTTPError(http.StatusBadRequest, `Send the topic to clear as {"topic": "…"}.`)
+	}
+	if strings.ContainsAny(req.Topic, "+#") {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%q is a filter: a retained message stands on one topic name, without + or #.", req.Topic))
+	}
+	sb, err := s.labSandbox(c)
+	if err != nil {
+		return err
+	}
+	if err := sb.Publish(req.Topic, nil, 0, true); err != nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "The broker did not take the message: "+err.Error())
+	}
+	return c.JSON(http.StatusOK, map[string]any{"topic": req.Topic, "message": clearedRetainedMessage(req.Topic)})
+}
+
+// clearedRetainedMessage says what publishing the empty retained message did.
+func clearedRetainedMessage(topic string) string {
+	return "Published an empty retained message on " + topic + ": the broker dropped the retained message there, so a new subscriber gets nothing on it until someone publishes again. Clients already subscribed got the empty message."
 }
