@@ -54,7 +54,10 @@ func TestBrowserTopicTreeUpdatesLiveAndClearsRetained(t *testing.T) {
 				_, _ = chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v.scheme}}})
 				_, _ = chromedp.Run(ctx, chromedp.EmulateViewport(int64(v.width), 900))
-				doJS(t, ctx, `document.querySelector('[data-topic-detail]').scrollIntoView({block: 'end'})`)
+				// A narrow screen shows the console as a drawer: open it.
+				doJS(t, ctx, `var b=document.querySelector('[data-lab-toggle]'); if (document.getElementById('lab-panel').getBoundingClientRect().width === 0 || getComputedStyle(document.getElementById('lab-panel')).visibility === 'hidden' || b.getAttribute('aria-expanded') === 'false') b.click()`)
+				time.Sleep(300 * time.Millisecond) // the drawer slides in
+				doJS(t, ctx, `document.getElementById('lab-tab-topics').click(); document.querySelector('[data-topic-detail]').scrollIntoView({block: 'end'})`)
 				screenshot(t, ctx, fmt.Sprintf("%s-%s-%d.png", name, v.scheme, v.width))
 			}
 			_, _ = chromedp.Run(ctx, chromedp.EmulateViewport(1366, 900))
