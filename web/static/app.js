@@ -319,9 +319,32 @@
     var box = document.querySelector("[data-events]");
     if (!box || !window.EventSource || !window.courselab.openStream) return;
     var badge = document.querySelector("[data-live]");
-    window.courselab.openStream(box.getAttribute("data-events"), { events: ["table"], resets: { table: ["table"] } },
-      function (type, data) { box.innerHTML = data; },
+    window.courselab.openStream(box.getAttribute("data-events"), { events: ["table", "cells"], resets: { table: ["table", "cells"] } },
+      function (type, data) {
+        if (type === "table") { box.innerHTML = data; return; }
+        updateRow(box, JSON.parse(data));
+      },
       function (st) { if (badge) badge.hidden = !st.live; });
+  }
+
+  // updateRow applies a "cells" event: one learner's changed cells only.
+  function updateRow(box, ch) {
+    var row = null;
+    box.querySelectorAll("tr[data-learner]").forEach(function (tr) {
+      if (tr.getAttribute("data-learner") === ch.l) row = tr;
+    });
+    if (!row) return;
+    var done = row.querySelector("[data-done]");
+    if (done) done.textContent = ch.d;
+    row.classList.toggle("stuck", ch.s);
+    var cells = row.querySelectorAll("td.cell");
+    (ch.c || []).forEach(function (d) {
+      var td = cells[d.i];
+      if (!td) return;
+      td.className = "cell " + d.c;
+      td.textContent = d.t;
+      if (d.h) td.title = d.h; else td.removeAttribute("title");
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
