@@ -14,8 +14,12 @@ import (
 )
 
 // timelineCourse has one exercise whose check a QoS 0 subscription fails.
-func timelineCourse() fstest.MapFS {
-	return fstest.MapFS{"tl/index.md": {Data: []byte("---\nid: tl\ntitle: Timeline\n---\n# One\n\n" +
+func timelineCourse() fstest.MapFS { return exerciseCourse("") }
+
+// exerciseCourse is timelineCourse with more front matter (such as the
+// lab console: "lab: true\n").
+func exerciseCourse(meta string) fstest.MapFS {
+	return fstest.MapFS{"tl/index.md": {Data: []byte("---\nid: tl\ntitle: Timeline\n" + meta + "---\n# One\n\n" +
 		"<exercise id=\"sub-qos1\" title=\"Subscribe at QoS 1\">\nSubscribe to the TC value at QoS 1.\n\n" +
 		"<check type=\"subscribed\" topics=\"devices/ESPDEVICE/sensors/TC/value\" qos=\"1\" />\n</exercise>\n")}}
 }

@@ -57,6 +57,10 @@ func (s *Server) routes() {
 	learner.POST("/api/lab/clients/:id/disconnect", con.clientDisconnect)
 	learner.POST("/api/lab/clients/:id/drop", con.clientDrop)
 	learner.DELETE("/api/lab/clients/:id", con.clientDelete)
+	learner.GET("/api/lab/topics", s.labTopics)
+	learner.POST("/api/lab/topics/clear-retained", s.labClearRetained)
+	learner.GET("/api/lab/history", s.labHistory)
+	learner.GET("/api/lab/journal", s.labJournal)
 
 	// MQTT over WebSocket, then the simulated IoT cloud (it authenticates
 	// with the lab token itself).

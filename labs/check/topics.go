@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/courselab/courselab/labs/topic"
 )
 
 // Topic names and filters, as MQTT defines them, and the words that explain
@@ -21,54 +23,12 @@ func validTopicName(t string) error {
 	return nil
 }
 
-func validFilter(f string) error {
-	if f == "" {
-		return errors.New("empty topic filter")
-	}
-	levels := strings.Split(f, "/")
-	for i, l := range levels {
-		switch {
-		case l == "#" && i != len(levels)-1:
-			return fmt.Errorf("filter %q: # must be the last level", f)
-		case l != "#" && l != "+" && strings.ContainsAny(l, "+#"):
-			return fmt.Errorf("filter %q: + and # must fill a whole level (a/+/c, a/#)", f)
-		}
-	}
-	return nil
-}
+func validFilter(f string) error { return topic.ValidFilter(f) }
 
-// plainFilter drops a shared-subscription prefix ($share/group/), which does
-// not change what a filter matches.
-func plainFilter(f string) string {
-	if strings.HasPrefix(f, "$share/") {
-		parts := strings.SplitN(f, "/", 3)
-		if len(parts) == 3 {
-			return parts[2]
-		}
-	}
-	return f
-}
+func plainFilter(f string) string { return topic.PlainFilter(f) }
 
 // matches reports whether filter matches topic name.
-func matches(filter, topic string) bool {
-	filter = plainFilter(filter)
-	if strings.HasPrefix(topic, "$") && (strings.HasPrefix(filter, "+") || strings.HasPrefix(filter, "#")) {
-		return false // [MQTT-4.7.2-1]
-	}
-	f, t := strings.Split(filter, "/"), strings.Split(topic, "/")
-	for i, fl := range f {
-		if fl == "#" {
-			return true
-		}
-		if i >= len(t) {
-			return false
-		}
-		if fl != "+" && fl != t[i] {
-			return false
-		}
-	}
-	return len(f) == len(t)
-}
+func matches(filter, name string) bool { return topic.Matches(filter, name) }
 
 // matchedLevels counts the leading levels of topic that filter matches: how
 // close a wrong filter came, to pick the one to talk about.
