@@ -21,7 +21,7 @@ type joinPage struct {
 	Name  string
 	Next  string
 	Error string
-	Full  bool // the class holds --max-learners learners: no form, whom to ask instead
+	Full  bool   // the class holds --max-learners learners: no form, whom to ask instead
 	Taken string // a learner of the class already has this name
 }
 
