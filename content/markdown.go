@@ -281,7 +281,7 @@ func startsSection(line []byte) bool {
 // trimmed, for tags opened and closed on one line.
 func innerSegment(seg text.Segment, line []byte, start int, name string) (text.Segment, bool) {
 	rest := line[start:]
-	idx := bytes.LastIndex(bytes.ToLower(rest), []byte("</"+name+">"))
+	idx := bytes.LastIndex(asciiLower(rest), []byte("</"+name+">"))
 	if idx < 0 {
 		return text.Segment{}, false
 	}
@@ -293,6 +293,20 @@ func innerSegment(seg text.Segment, line []byte, start int, name string) (text.S
 	r := max(len(bytes.TrimRight(inner, " \t")), l)
 	base := seg.Start - seg.Padding
 	return text.NewSegment(base+start+l, base+start+r), true
+}
+
+// asciiLower lower-cases ASCII letters only, keeping every other byte, so
+// that offsets in the result are offsets in b (bytes.ToLower replaces
+// invalid UTF-8 by three-byte runes, which moves them).
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }
 
 func htmlUnescape(s string) string { return stdhtml.UnescapeString(s) }

@@ -17,7 +17,7 @@ import (
 
 func personal(t *testing.T) (*labs.Labs, string) {
 	t.Helper()
-	l := labtest.NewLabs(t, labs.Config{ConnectTimeout: 200 * time.Millisecond})
+	l := labtest.NewLabs(t, labs.Config{})
 	return l, labtest.StartFront(t, l)
 }
 
@@ -203,7 +203,7 @@ func TestMQTTOverWebSocket(t *testing.T) {
 		if resp.Header.Get("Sec-WebSocket-Protocol") != "mqtt" {
 			t.Fatalf("subprotocol %q", resp.Header.Get("Sec-WebSocket-Protocol"))
 		}
-		c, _, err := labtest.Over(t, websocket.NetConn(context.Background(), ws, websocket.MessageBinary), &paho.Connect{ClientID: id, CleanStart: true})
+		c, _, err := labtest.Over(t, labtest.SerialisedWrites(websocket.NetConn(context.Background(), ws, websocket.MessageBinary)), &paho.Connect{ClientID: id, CleanStart: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@
 //	courselab [serve] [flags]     serve the platform (the default)
 //	courselab lint DIR            check a course folder
 //	courselab healthcheck         exit 0 if the local server is healthy
+//	courselab bench [flags]       load a class on courselab and on plain mochi-mqtt, print the ratios
 package main
 
 import (
@@ -28,6 +29,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return lint(args, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(args, stderr)
+	case "bench":
+		return benchCmd(args, stdout, stderr)
 	case "help":
 		usage(stdout)
 		return 0

@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -207,6 +208,7 @@ func start() (*cluster, error) {
 		out, err := c.run("pg_ctl", "-D", data, "-l", filepath.Join(c.dir, "log"), "-o", opts, "-w", "-t", "60", "start")
 		if err == nil {
 			c.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+			c.reapAfterUs()
 			return c, nil
 		}
 		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
@@ -217,6 +219,25 @@ func start() (*cluster, error) {
 	}
 	os.RemoveAll(c.dir)
 	return nil, errors.New("pg_ctl start: no free port on 127.0.0.1")
+}
+
+// reapAfterUs starts a small shell, in a session of its own, that stops
+// the cluster and removes its folder once this process is gone: Main does
+// that when the tests end, but a test binary killed by -timeout or SIGKILL
+// runs no clean-up, and the server would outlive it.
+func (c *cluster) reapAfterUs() {
+	pgctl := filepath.Join(c.bin, "pg_ctl")
+	stop := fmt.Sprintf("%q -D %q -m immediate -w stop", pgctl, filepath.Join(c.dir, "data"))
+	if c.runAs != "" {
+		stop = "runuser -u " + c.runAs + " -- " + stop
+	}
+	script := fmt.Sprintf("while kill -0 %d 2>/dev/null; do sleep 1; done; if [ -d %q ]; then %s >/dev/null 2>&1; rm -rf %q; fi",
+		os.Getpid(), c.dir, stop, c.dir)
+	cmd := exec.Command("sh", "-c", script)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err == nil {
+		go cmd.Wait() // reaped by us if we outlive it (we normally do not)
+	}
 }
 
 func (c *cluster) stop() {

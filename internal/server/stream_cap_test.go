@@ -91,7 +91,13 @@ func TestTwoThousandStreamsFromOneCookieStayBounded(t *testing.T) {
 	runtime.ReadMemStats(&before)
 
 	const total, parallel = 2000, 50
-	var sent, ok200, refused, gaveUp atomic.Int64
+	// Every request is accounted for: opened (200), refused (429), another
+	// status, or no answer at all within answerWithin. An opened stream never
+	// ends by itself, so the client reads it for keepOpen, then hangs up; a
+	// refusal may take a while to come on a busy machine, so the wait for
+	// the answer is generous and apart from that.
+	const answerWithin, keepOpen = 10 * time.Second, 300 * time.Millisecond
+	var sent, ok200, refused, otherStatus, gaveUp atomic.Int64
 	var maxLive atomic.Int64
 	var wg sync.WaitGroup
 	jobs := make(chan int)
@@ -100,18 +106,22 @@ func TestTwoThousandStreamsFromOneCookieStayBounded(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range jobs {
-				ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+				ctx, cancel := context.WithTimeout(context.Background(), answerWithin)
 				req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/api/lab/events", nil)
 				res, err := hoarder.Do(req)
-				if err != nil { // no answer within 300 ms on a busy machine
+				if err != nil {
 					gaveUp.Add(1)
 					cancel()
 					continue
 				}
-				if res.StatusCode == http.StatusOK {
+				switch res.StatusCode {
+				case http.StatusOK:
 					ok200.Add(1)
-				} else if res.StatusCode == http.StatusTooManyRequests {
+					time.AfterFunc(keepOpen, cancel)
+				case http.StatusTooManyRequests:
 					refused.Add(1)
+				default:
+					otherStatus.Add(1)
 				}
 				n, _ := io.Copy(io.Discard, res.Body)
 				sent.Add(n)
@@ -137,23 +147,30 @@ func TestTwoThousandStreamsFromOneCookieStayBounded(t *testing.T) {
 	}
 	close(jobs)
 	wg.Wait()
+	took := time.Since(start)
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	grew := int64(after.HeapInuse) - int64(before.HeapInuse)
 
-	t.Logf("2000 streams in %v: %d opened, %d refused with 429, %d bytes sent (one backlog: %d bytes), most live at once: %d, heap +%d KiB, classmate's page in %v",
-		time.Since(start).Round(time.Millisecond), ok200.Load(), refused.Load(), sent.Load(), one, maxLive.Load(), grew/1024, pageTook.Round(time.Millisecond))
-	if ok200.Load() > streamBurst+5 {
-		t.Errorf("%d streams were opened, want at most about the burst of %d", ok200.Load(), streamBurst)
+	// The bucket refills one stream per streamEvery while the flood lasts,
+	// which on a loaded machine is several seconds.
+	allowed := int64(streamBurst) + int64(took/streamEvery) + 5
+	t.Logf("2000 streams in %v: %d opened (allowed %d), %d refused with 429, %d other statuses, %d unanswered within %v, %d bytes sent (one backlog: %d bytes), most live at once: %d, heap +%d KiB, classmate's page in %v",
+		took.Round(time.Millisecond), ok200.Load(), allowed, refused.Load(), otherStatus.Load(), gaveUp.Load(), answerWithin, sent.Load(), one, maxLive.Load(), grew/1024, pageTook.Round(time.Millisecond))
+	if ok200.Load() > allowed {
+		t.Errorf("%d streams were opened in %v, want at most the burst of %d plus one per %v", ok200.Load(), took, streamBurst, streamEvery)
 	}
-	if refused.Load() < total-streamBurst-gaveUp.Load()-5 {
-		t.Errorf("only %d of %d streams were refused (%d gave up waiting)", refused.Load(), total, gaveUp.Load())
+	if otherStatus.Load() > 0 || gaveUp.Load() > 0 {
+		t.Errorf("%d streams got neither 200 nor 429, %d got no answer within %v", otherStatus.Load(), gaveUp.Load(), answerWithin)
+	}
+	if refused.Load() < total-allowed {
+		t.Errorf("only %d of %d streams were refused", refused.Load(), total)
 	}
 	if maxLive.Load() > streamsPerPerson {
 		t.Errorf("%d streams were live at once, want at most %d", maxLive.Load(), streamsPerPerson)
 	}
-	if limit := int64(streamBurst+5)*one + 2000*400; sent.Load() > limit {
+	if limit := allowed*one + 2000*400; sent.Load() > limit {
 		t.Errorf("%d bytes sent, want under %d", sent.Load(), limit)
 	}
 	if grew > 16<<20 {

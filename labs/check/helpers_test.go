@@ -201,3 +201,18 @@ func (lb *lab) journaled(t *testing.T, n int, kind, topic string) {
 		return k >= n
 	})
 }
+
+// journaledDelivery waits until the journal holds a delivery to client on
+// topic. The broker writes it once the packet is sent, so a subscriber may
+// hold the message a moment before the journal does.
+func (lb *lab) journaledDelivery(t *testing.T, client, topic string) {
+	t.Helper()
+	eventually(t, "a delivery to "+client+" on "+topic+" in the journal", func() bool {
+		for _, e := range lb.sb.Journal().Since(0) {
+			if e.Kind == labs.KindDeliver && e.ClientID == client && e.Topic == topic {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -72,12 +72,14 @@ func BenchmarkClusterLoad(b *testing.B) {
 		db := pgtest.Database(b)
 		secretFile := filepath.Join(b.TempDir(), "secret")
 		os.WriteFile(secretFile, []byte(strings.Repeat("0123456789abcdef", 4)), 0o600)
-		n := startServerOn(b, true, b.TempDir(), "COURSELAB_DATABASE="+db, "COURSELAB_SECRET_FILE="+secretFile)
+		n := startServerOn(b, true, b.TempDir(), "COURSELAB_DATABASE="+db, "COURSELAB_SECRET_FILE="+secretFile,
+			"COURSELAB_JOINS_PER_MINUTE=10000", "COURSELAB_MAX_CONNS_PER_ADDR=100000")
 		for b.Loop() {
 			runLoad(b, n, []*exec.Cmd{n.cmd}, nil, learners, rate, seconds)
 		}
 	})
 	b.Run("3-nodes-haproxy", func(b *testing.B) {
+		b.Setenv("COURSELAB_PROXY_MAX_CONNS_PER_ADDR", "100000") // the whole class comes from 127.0.0.1
 		c := startCluster(b)
 		cmds := []*exec.Cmd{c.nodes[0].cmd, c.nodes[1].cmd, c.nodes[2].cmd}
 		for b.Loop() {
