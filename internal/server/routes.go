@@ -72,6 +72,8 @@ func (s *Server) routes() {
 	teach.GET("/events", s.teachEvents)
 	teach.GET("/export.csv", s.teachExport)
 	teach.POST("/learners/:learner/reset-lab", s.teachResetLab)
+	teach.GET("/sessions", s.teachSessions)
+	teach.POST("/sessions/:id/revoke", s.teachSessionRevoke)
 	teach.GET("/learners/:learner/resume-link", s.teachResumeShow)
 	teach.POST("/learners/:learner/resume-link", s.teachResumeReissue)
 
