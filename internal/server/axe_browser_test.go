@@ -122,6 +122,7 @@ func TestBrowserEveryPagePassesAxeInLightAndDark(t *testing.T) {
 			doJS(t, ctx, `document.querySelectorAll('.lab-pane').forEach(p => p.hidden = false)`)
 			audit(t, ctx, axe, "section with the lab console, all its tabs ("+scheme+")")
 			visit("progress", "/progress", "main h1")
+			visit("resume link", "/resume", ".qr-box")
 			visit("not found", "/no/such/page", "main")
 			visit("teach login", "/teach", "input#token")
 			visit("teach", "/teach?token="+testInstructorToken, "#class-table")

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -132,4 +134,54 @@ func TestTeachSendsOnlyTheChangedCellsToEachDashboard(t *testing.T) {
 			t.Errorf("dashboard %d got %d bytes: %s", i, ch.bytes, ch.data)
 		}
 	}
+}
+
+// BenchmarkTeachWithThousandLearners measures /teach (one page of 50) with
+// 1,000 learners against the anchor of the same run, the CSV export of the
+// whole class, which reads and writes every row as the old live table did.
+//
+//	go test -run '^$' -bench TeachWithThousandLearners -benchtime 20x ./internal/server
+func BenchmarkTeachWithThousandLearners(b *testing.B) {
+	ts := startServer(b, quizFixture(), true)
+	ctx := context.Background()
+	for i := range 1000 {
+		id := fmt.Sprintf("learner-%04d", i)
+		if _, err := ts.store.EnsureLearner(ctx, id, fmt.Sprintf("Learner %d", i)); err != nil {
+			b.Fatal(err)
+		}
+		if i%2 == 0 {
+			if err := ts.store.MarkSectionRead(ctx, id, "quizzy", "one"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	if _, err := c.PostForm(ts.URL+"/teach/login", url.Values{"token": {testInstructorToken}}); err != nil {
+		b.Fatal(err)
+	}
+	get := func(path string) (time.Duration, int) {
+		start := time.Now()
+		resp, err := c.Get(ts.URL + path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return time.Since(start), int(n)
+	}
+	var page, export time.Duration
+	var pageBytes, exportBytes int
+	b.ResetTimer()
+	for range b.N {
+		d, n := get("/teach")
+		page, pageBytes = page+d, n
+		d, n = get("/teach/export.csv")
+		export, exportBytes = export+d, n
+	}
+	b.ReportMetric(float64(page.Microseconds())/float64(b.N)/1000, "teach-ms")
+	b.ReportMetric(float64(export.Microseconds())/float64(b.N)/1000, "export-ms")
+	b.ReportMetric(float64(page)/float64(export), "teach/export")
+	b.ReportMetric(float64(pageBytes), "teach-bytes")
+	b.ReportMetric(float64(exportBytes), "export-bytes")
 }

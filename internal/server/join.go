@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/courselab/courselab/internal/store"
 )
 
 type joinPage struct {
@@ -18,7 +21,8 @@ type joinPage struct {
 	Name  string
 	Next  string
 	Error string
-	Full  bool // the class holds --max-learners learners: no form, whom to ask instead
+	Full  bool   // the class holds --max-learners learners: no form, whom to ask instead
+	Taken string // a learner of the class already has this name
 }
 
 // maxNameRunes bounds a display name; the form says so too (maxlength).
@@ -51,6 +55,13 @@ func (s *Server) joinSave(c echo.Context) error {
 		}
 		return s.render(c, http.StatusBadRequest, "join", joinPage{page: s.page(), Name: name, Next: next, Error: msg})
 	}
+	// Two learners called Ada would be one row too many for the
+	// instructor: the second is asked whether they are the first.
+	if l, err := s.store.LearnerNamed(c.Request().Context(), name); err == nil {
+		return s.render(c, http.StatusConflict, "join", joinPage{page: s.page(), Next: next, Taken: l.Name})
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	if ok, wait := s.joins.Allow(c.RealIP()); !ok {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return s.render(c, http.StatusTooManyRequests, "join", joinPage{page: s.page(), Name: name, Next: next,
@@ -60,6 +71,11 @@ func (s *Server) joinSave(c echo.Context) error {
 	full, err := s.enroll(c, id, name)
 	if err != nil {
 		return err
+	}
+	if !full {
+		if _, err := s.store.IssueResumeLink(c.Request().Context(), id); err != nil {
+			return err
+		}
 	}
 	if full {
 		s.log.Warn("class full: join refused", "max_learners", s.cfg.MaxLearners, "remote", c.RealIP())

@@ -60,7 +60,7 @@ func TestForwardedForIsBelievedFromATrustedProxyOnly(t *testing.T) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	})
 	for _, learner := range []string{"198.51.100.1", "198.51.100.2", "198.51.100.3"} {
-		r := do(t, browser(t), "POST", ts.URL+"/join", url.Values{"name": {"Behind proxy"}}, "X-Forwarded-For", learner)
+		r := do(t, browser(t), "POST", ts.URL+"/join", url.Values{"name": {"Behind proxy " + learner}}, "X-Forwarded-For", learner)
 		if r.status != http.StatusSeeOther {
 			t.Fatalf("join of %s through the trusted proxy: %d, want 303 (each learner has their own limit)", learner, r.status)
 		}

@@ -21,6 +21,8 @@ func (s *Server) routes() {
 
 	e.GET("/join", s.joinShow)
 	e.POST("/join", s.joinSave)
+	e.GET("/resume/:token", s.resumeAsk)
+	e.POST("/resume/:token", s.resumeSave)
 
 	learner := e.Group("", s.requireLearner)
 	learner.GET("/", s.catalogShow)
@@ -38,6 +40,7 @@ func (s *Server) routes() {
 	learner.GET("/api/lab", s.labShow)
 	learner.GET("/api/progress", s.progressJSON)
 	learner.GET("/progress", s.progressShow)
+	learner.GET("/resume", s.resumeMine)
 	learner.POST("/api/courses/:course/quizzes/:quiz/answer", s.quizAnswer)
 	learner.POST("/courses/:course/quizzes/:quiz", s.quizAnswerForm)
 	learner.GET("/api/courses/:course/marks", s.courseMarksShow)
@@ -73,6 +76,10 @@ func (s *Server) routes() {
 	teach.GET("/events", s.teachEvents)
 	teach.GET("/export.csv", s.teachExport)
 	teach.POST("/learners/:learner/reset-lab", s.teachResetLab)
+	teach.GET("/sessions", s.teachSessions)
+	teach.POST("/sessions/:id/revoke", s.teachSessionRevoke)
+	teach.GET("/learners/:learner/resume-link", s.teachResumeShow)
+	teach.POST("/learners/:learner/resume-link", s.teachResumeReissue)
 
 	e.RouteNotFound("/*", func(c echo.Context) error { return notFound("There is no page at this address.") })
 }

@@ -3,11 +3,13 @@ package server
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -26,14 +28,50 @@ type teachPage struct {
 	Reset string // learner whose lab was just reset
 }
 
-// isInstructor reports whether the request carries the instructor cookie.
-func (s *Server) isInstructor(c echo.Context) bool {
+// instructorSessionTTL is how long an instructor's sign-in lasts.
+const instructorSessionTTL = 12 * time.Hour
+
+// instructorSession returns the session the request's instructor cookie
+// names, and why it does not let them in when it does not: "" for no
+// cookie at all, else a sentence for the sign-in page.
+func (s *Server) instructorSession(c echo.Context) (store.InstructorSession, bool, string) {
 	ck, err := c.Cookie(instructorCookie)
 	if err != nil {
-		return false
+		return store.InstructorSession{}, false, ""
 	}
 	v, ok := s.instructor.Verify(ck.Value)
-	return ok && v == "instructor"
+	id, isSession := strings.CutPrefix(v, "session:")
+	if !ok || !isSession {
+		return store.InstructorSession{}, false, ""
+	}
+	is, err := s.store.InstructorSession(c.Request().Context(), id)
+	switch {
+	case err != nil:
+		return is, false, ""
+	case is.Revoked:
+		return is, false, "Your instructor session was signed out from the sessions page. Enter the token again to continue."
+	case !is.Active(time.Now()):
+		return is, false, "Your instructor session has expired (a sign-in lasts 12 hours). Enter the token again to continue."
+	}
+	return is, true, ""
+}
+
+// isInstructor reports whether the request carries an active instructor
+// session.
+func (s *Server) isInstructor(c echo.Context) bool {
+	_, ok, _ := s.instructorSession(c)
+	return ok
+}
+
+// signInInstructor starts a session and sets its cookie.
+func (s *Server) signInInstructor(c echo.Context) error {
+	is, err := s.store.StartInstructorSession(c.Request().Context(), "token from "+c.RealIP(), instructorSessionTTL)
+	if err != nil {
+		return err
+	}
+	setCookie(c, instructorCookie, s.instructor.Sign("session:"+is.ID), instructorSessionTTL)
+	s.log.Info("instructor signed in", "session", is.ID, "remote", c.RealIP())
+	return nil
 }
 
 // seesAuthoringErrors reports whether the person asking should see a
@@ -47,14 +85,17 @@ func (s *Server) seesAuthoringErrors(c echo.Context) bool {
 // gets a 401 JSON error, a person gets the token form.
 func (s *Server) requireInstructor(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.isInstructor(c) {
+		_, ok, why := s.instructorSession(c)
+		if ok {
 			return next(c)
 		}
 		if tok := c.QueryParam("token"); tok != "" && s.tokenTry(c) == 0 && s.tokenMatches(tok) {
-			setCookie(c, instructorCookie, s.instructor.Sign("instructor"), 12*time.Hour)
+			if err := s.signInInstructor(c); err != nil {
+				return err
+			}
 			return c.Redirect(http.StatusSeeOther, localRedirect(c.Request().URL.Path))
 		}
-		return s.render(c, http.StatusUnauthorized, "teach_login", teachLoginPage{page: s.page()})
+		return s.render(c, http.StatusUnauthorized, "teach_login", teachLoginPage{page: s.page(), Error: why})
 	}
 }
 
@@ -91,7 +132,9 @@ func (s *Server) teachLogin(c echo.Context) error {
 		s.log.Warn("instructor login refused", "remote", c.RealIP())
 		return s.render(c, http.StatusUnauthorized, "teach_login", teachLoginPage{page: s.page(), Error: "That is not the instructor token. It was printed when courselab started the first time, and is kept in the data folder (instructor-token)."})
 	}
-	setCookie(c, instructorCookie, s.instructor.Sign("instructor"), 12*time.Hour)
+	if err := s.signInInstructor(c); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, "/teach")
 }
 
@@ -269,4 +312,34 @@ func (s *Server) teachResetLab(c echo.Context) error {
 	s.log.Info("lab reset by instructor", "learner", id)
 	s.notifyClass(id)
 	return c.Redirect(http.StatusSeeOther, "/teach?reset="+url.QueryEscape(id))
+}
+
+type teachSessionsPage struct {
+	page
+	Sessions []store.InstructorSession
+	Current  string // the id of the session asking
+	Revoked  bool   // a session was just signed out
+}
+
+// teachSessions lists the instructor sessions still active.
+func (s *Server) teachSessions(c echo.Context) error {
+	list, err := s.store.InstructorSessions(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	cur, _, _ := s.instructorSession(c)
+	return s.render(c, http.StatusOK, "teach_sessions", teachSessionsPage{page: s.page(), Sessions: list, Current: cur.ID, Revoked: c.QueryParam("revoked") != ""})
+}
+
+// teachSessionRevoke signs one instructor session out.
+func (s *Server) teachSessionRevoke(c echo.Context) error {
+	id := c.Param("id")
+	if err := s.store.RevokeInstructorSession(c.Request().Context(), id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("There is no active instructor session %q: it was signed out already.", id)
+		}
+		return err
+	}
+	s.log.Info("instructor session revoked", "session", id)
+	return c.Redirect(http.StatusSeeOther, "/teach/sessions?revoked=1")
 }
