@@ -203,7 +203,7 @@ func TestMQTTOverWebSocket(t *testing.T) {
 		if resp.Header.Get("Sec-WebSocket-Protocol") != "mqtt" {
 			t.Fatalf("subprotocol %q", resp.Header.Get("Sec-WebSocket-Protocol"))
 		}
-		c, _, err := labtest.Over(t, websocket.NetConn(context.Background(), ws, websocket.MessageBinary), &paho.Connect{ClientID: id, CleanStart: true})
+		c, _, err := labtest.Over(t, labtest.SerialisedWrites(websocket.NetConn(context.Background(), ws, websocket.MessageBinary)), &paho.Connect{ClientID: id, CleanStart: true})
 		if err != nil {
 			t.Fatal(err)
 		}

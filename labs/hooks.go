@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -36,7 +37,8 @@ type FilterResult struct {
 // journalHook writes what the broker does into the sandbox journal.
 type journalHook struct {
 	mqtt.HookBase
-	sb *Sandbox
+	sb      *Sandbox
+	hadWill sync.Map // client id → true while its connection has a will (mochi clears it before OnDisconnect)
 }
 
 func (h *journalHook) ID() string { return "courselab-journal" }
@@ -80,6 +82,7 @@ func (h *journalHook) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
 		d["will_qos"] = pk.Connect.WillQos
 		d["will_retain"] = pk.Connect.WillRetain
 		d["will_payload"] = excerpt(pk.Connect.WillPayload)
+		h.hadWill.Store(cl, true)
 	}
 	h.sb.journal.Add(Event{Kind: KindConnect, ClientID: cl.ID, Detail: d})
 	h.sb.cancelDelayedWill(cl.ID) // [MQTT-3.1.3-9]: a reconnect before the delay cancels the will
@@ -118,12 +121,17 @@ func disconnectReason(err error) string {
 }
 
 func (h *journalHook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
-	h.sb.journal.Add(Event{Kind: KindDisconnect, ClientID: cl.ID, Detail: map[string]any{
+	_, hadWill := h.hadWill.LoadAndDelete(cl)
+	reason := disconnectReason(err)
+	if cl.IsTakenOver() {
+		reason = disconnectReason(packets.ErrSessionTakenOver)
+	}
+	h.sb.journal.Add(withCoach(Event{Kind: KindDisconnect, ClientID: cl.ID, Detail: map[string]any{
 		"graceful":     err == nil,
-		"reason":       disconnectReason(err),
+		"reason":       reason,
 		"session_kept": !expire,
 		"transport":    cl.Net.Listener,
-	}})
+	}}, disconnectCoach(cl.ID, err, cl.IsTakenOver(), hadWill, h.sb.delayedWillOf(cl.ID))))
 }
 
 func (h *journalHook) OnSubscribed(cl *mqtt.Client, pk packets.Packet, codes []byte) {
@@ -142,7 +150,7 @@ func (h *journalHook) OnSubscribed(cl *mqtt.Client, pk packets.Packet, codes []b
 	if len(res) > 0 {
 		e.Topic, e.QoS = res[0].Filter, res[0].QoS
 	}
-	h.sb.journal.Add(e)
+	h.sb.journal.Add(withCoach(e, subscribeCoach(res)))
 }
 
 func (h *journalHook) OnUnsubscribed(cl *mqtt.Client, pk packets.Packet) {
@@ -175,6 +183,7 @@ func (h *journalHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 		if pk.FixedHeader.Qos > 0 {
 			e.Detail = map[string]any{"packet_id": pk.PacketID} // pairs the publish with its PUBACK/PUBCOMP
 		}
+		e = withCoach(e, publishCoach(h.sb.server, cl, pk))
 	}
 	h.sb.journal.Add(e)
 }

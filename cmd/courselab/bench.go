@@ -33,6 +33,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.CheckLearners, "check-learners", 100, "Check mode: learners pressing Check at once")
 	fs.IntVar(&o.Rounds, "rounds", 3, "runs on each server, alternating which goes first")
 	fs.IntVar(&o.PortBase, "port-base", 0, "listen on 127.0.0.1 ports N..N+2 instead of ports the kernel picks")
+	fs.StringVar(&o.ProfileDir, "profile", "", "folder for pprof CPU and heap profiles of each courselab run")
 	anchor := fs.Bool("anchor-broker", false, "serve only the anchor broker (plain mochi-mqtt) until interrupted")
 	anchorAddr := fs.String("anchor-addr", "127.0.0.1:0", "with --anchor-broker: its MQTT listen address")
 	fs.Usage = func() {

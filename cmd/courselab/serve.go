@@ -39,6 +39,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	stopProfiles, err := startProfiles(os.Getenv("COURSELAB_CPU_PROFILE"), os.Getenv("COURSELAB_HEAP_PROFILE"))
+	if err != nil {
+		fmt.Fprintln(stderr, "courselab:", err)
+		return 1
+	}
+	defer stopProfiles()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := serveUntilDone(ctx, cfg, logger, stdout); err != nil {

@@ -12,6 +12,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -35,6 +37,9 @@ type Options struct {
 
 	Rounds   int // runs of each server (default 3)
 	PortBase int // listen on PortBase.. PortBase+2 instead of ports the kernel picks
+	// ProfileDir, when set, receives pprof CPU and heap profiles of every
+	// courselab run, named after the scenario and the round.
+	ProfileDir string
 }
 
 func (o Options) withDefaults() Options {
@@ -68,6 +73,7 @@ func (o Options) withDefaults() Options {
 
 // scenario is one kind of load, run on both servers.
 type scenario struct {
+	slug  string // for profile file names
 	title string
 	run   func(ctx context.Context, p *process) (*result, error)
 	check bool // report answer times rather than messages
@@ -80,6 +86,7 @@ func scenarios(o Options) ([]scenario, error) {
 		case "mqtt":
 			for _, q := range o.QoS {
 				out = append(out, scenario{
+					slug:  fmt.Sprintf("mqtt-qos%d", q),
 					title: fmt.Sprintf("MQTT pub→sub: %d learners × %d msg/s, QoS %d, %s", o.Learners, o.Rate, q, o.Duration),
 					run: func(ctx context.Context, p *process) (*result, error) {
 						ls, err := joinClass(ctx, p, o.Learners)
@@ -91,6 +98,7 @@ func scenarios(o Options) ([]scenario, error) {
 			}
 		case "rest":
 			out = append(out, scenario{
+				slug:  "rest",
 				title: fmt.Sprintf("REST POST → subscriber: %d learners × %d/s (anchor: MQTT QoS 1 pub→sub), %s", o.RESTLearners, o.RESTRate, o.Duration),
 				run: func(ctx context.Context, p *process) (*result, error) {
 					ls, err := joinClass(ctx, p, o.RESTLearners)
@@ -101,6 +109,7 @@ func scenarios(o Options) ([]scenario, error) {
 				}})
 		case "check":
 			out = append(out, scenario{
+				slug:  "check",
 				title: fmt.Sprintf("Check burst: %d learners press Check on all-device-values at once (anchor: the same 3 QoS 1 publishes each)", o.CheckLearners),
 				check: true,
 				run: func(ctx context.Context, p *process) (*result, error) {
@@ -125,18 +134,27 @@ func Run(ctx context.Context, o Options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.ProfileDir != "" {
+		if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
+			return fmt.Errorf("profile folder: %w", err)
+		}
+	}
 	fmt.Fprintf(w, "courselab bench: %d round(s); anchor: mochi-mqtt v2.7.9 (allow-all hook, one TCP listener) in its own process\n", o.Rounds)
 	for _, sc := range scs {
 		fmt.Fprintf(w, "\n## %s\n\n", sc.title)
 		var pairs [][2]*result
 		for round := range o.Rounds {
-			starts := []func(context.Context, string, int) (*process, error){startAnchor, startCourselab}
+			starts := []func(context.Context, string, int, string) (*process, error){startAnchor, startCourselab}
 			if round%2 == 1 {
 				slices.Reverse(starts)
 			}
 			var pair [2]*result
 			for _, start := range starts {
-				r, err := runOnce(ctx, o, sc, start)
+				profile := ""
+				if o.ProfileDir != "" {
+					profile = filepath.Join(o.ProfileDir, fmt.Sprintf("%s-round%d", sc.slug, round+1))
+				}
+				r, err := runOnce(ctx, o, sc, start, profile)
 				if err != nil {
 					return err
 				}
@@ -154,8 +172,8 @@ func Run(ctx context.Context, o Options, w io.Writer) error {
 	return nil
 }
 
-func runOnce(ctx context.Context, o Options, sc scenario, start func(context.Context, string, int) (*process, error)) (*result, error) {
-	p, err := start(ctx, o.Exe, o.PortBase)
+func runOnce(ctx context.Context, o Options, sc scenario, start func(context.Context, string, int, string) (*process, error), profile string) (*result, error) {
+	p, err := start(ctx, o.Exe, o.PortBase, profile)
 	if err != nil {
 		return nil, err
 	}

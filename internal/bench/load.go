@@ -49,6 +49,10 @@ func (r *result) percentile(q float64) time.Duration {
 	return r.latencies[min(len(r.latencies)-1, int(q*float64(len(r.latencies))))]
 }
 
+// seqBase is added to sequence numbers in payloads, so that no value the
+// courselab simulator publishes (a temperature, a humidity) is taken for one.
+const seqBase = 1_000_000_000
+
 // clock records when each message of one learner was sent, by sequence
 // number, so the subscriber can tell its latency.
 type clock struct {
@@ -75,6 +79,7 @@ func (c *clock) receive(payload []byte) {
 		end++
 	}
 	seq, err := strconv.Atoi(string(payload[:end]))
+	seq -= seqBase
 	if err != nil || seq < 0 || seq >= len(c.sentAt) {
 		return
 	}
@@ -175,10 +180,10 @@ func runMessages(ctx context.Context, p *process, ls []*learner, rate int, d tim
 				return
 			}
 			pubQoS := qos
-			payload := func(seq int) []byte { return strconv.AppendInt(nil, int64(seq), 10) }
+			payload := func(seq int) []byte { return strconv.AppendInt(nil, int64(seqBase+seq), 10) }
 			if rest {
 				pubQoS = 1 // as the cloud publishes a posted value
-				payload = func(seq int) []byte { return fmt.Appendf(nil, `{"value":%d}`, seq) }
+				payload = func(seq int) []byte { return fmt.Appendf(nil, `{"value":%d}`, seqBase+seq) }
 			}
 			schedule(first, interval, n, func(seq int) {
 				c.sentAt[seq].Store(time.Now().UnixNano())
@@ -234,7 +239,7 @@ func received(clocks []*clock) int64 {
 
 // postValue sends a sensor value as the course's curl line does.
 func postValue(ctx context.Context, l *learner, url string, seq int) error {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(`{"value": `+strconv.Itoa(seq)+`}`))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(`{"value": `+strconv.Itoa(seqBase+seq)+`}`))
 	req.Header.Set("Content-Type", "application/json;charset=utf-8")
 	req.Header.Set("Accept", "application/json;charset=utf-8")
 	req.Header.Set("Authorization", "Bearer "+l.token)
@@ -374,7 +379,7 @@ func pressCheck(ctx context.Context, base string, l *learner) (bool, error) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("Check: %s %.200s", resp.Status, body)
+		return false, fmt.Errorf("press Check: %s %.200s", resp.Status, body)
 	}
 	return bytes.Contains(body, []byte(`"passed":true`)), nil
 }

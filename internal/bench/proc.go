@@ -62,10 +62,10 @@ var (
 
 // startProcess runs exe with args and waits until a line of its output
 // matches ready; the submatches are returned.
-func startProcess(ctx context.Context, name, exe string, args []string, ready *regexp.Regexp) (*process, []string, error) {
+func startProcess(ctx context.Context, name, exe string, args, env []string, ready *regexp.Regexp) (*process, []string, error) {
 	p := &process{name: name, done: make(chan struct{})}
 	p.cmd = exec.Command(exe, args...)
-	p.cmd.Env = withoutCourselabSettings(os.Environ())
+	p.cmd.Env = append(withoutCourselabSettings(os.Environ()), env...)
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
 		return nil, nil, err
@@ -119,7 +119,8 @@ func withoutCourselabSettings(env []string) []string {
 
 // startCourselab starts exe serve in classroom mode with SQLite in a
 // temporary folder and limits wide enough for a class on one address.
-func startCourselab(ctx context.Context, exe string, ports int) (*process, error) {
+// With profile set it writes profile+".cpu.pprof" and ".heap.pprof".
+func startCourselab(ctx context.Context, exe string, ports int, profile string) (*process, error) {
 	data, err := os.MkdirTemp("", "courselab-bench-")
 	if err != nil {
 		return nil, err
@@ -131,7 +132,11 @@ func startCourselab(ctx context.Context, exe string, ports int) (*process, error
 	args := []string{"serve", "--classroom", "--addr", httpAddr, "--mqtt-addr", mqttAddr, "--data", data,
 		"--instructor-token", "bench-instructor", "--max-learners", "100000",
 		"--joins-per-minute", "1000000", "--max-conns-per-addr", "100000", "--max-conns", "100000"}
-	p, m, err := startProcess(ctx, "courselab", exe, args, servingAddr)
+	var env []string
+	if profile != "" {
+		env = []string{"COURSELAB_CPU_PROFILE=" + profile + ".cpu.pprof", "COURSELAB_HEAP_PROFILE=" + profile + ".heap.pprof"}
+	}
+	p, m, err := startProcess(ctx, "courselab", exe, args, env, servingAddr)
 	if err != nil {
 		os.RemoveAll(data)
 		return nil, err
@@ -141,12 +146,12 @@ func startCourselab(ctx context.Context, exe string, ports int) (*process, error
 }
 
 // startAnchor starts exe bench --anchor-broker: plain mochi-mqtt.
-func startAnchor(ctx context.Context, exe string, ports int) (*process, error) {
+func startAnchor(ctx context.Context, exe string, ports int, _ string) (*process, error) {
 	addr := "127.0.0.1:0"
 	if ports > 0 {
 		addr = fmt.Sprintf("127.0.0.1:%d", ports+2)
 	}
-	p, m, err := startProcess(ctx, "mochi", exe, []string{"bench", "--anchor-broker", "--anchor-addr", addr}, anchorAddr)
+	p, m, err := startProcess(ctx, "mochi", exe, []string{"bench", "--anchor-broker", "--anchor-addr", addr}, nil, anchorAddr)
 	if err != nil {
 		return nil, err
 	}

@@ -9,46 +9,81 @@ import (
 	"time"
 )
 
-// classFeed tells the instructor dashboards that some learner's progress
-// changed. A notification carries no data: a dashboard re-reads the table,
-// and several changes in a burst collapse into one wake-up.
+// classFeed tells the instructor dashboards whose progress changed. A
+// notification carries learner ids only: a dashboard re-reads those rows
+// it shows and sends the cells that differ, and several changes in a burst
+// collapse into one wake-up.
 type classFeed struct {
 	mu   sync.Mutex
-	subs map[chan struct{}]struct{}
+	subs map[*classSub]struct{}
 }
 
-func (f *classFeed) subscribe() (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
+// classSub is one dashboard's pending changes.
+type classSub struct {
+	ch       chan struct{}
+	learners map[string]struct{}
+	all      bool // something unknown changed: the whole view is read again
+}
+
+func (f *classFeed) subscribe() (*classSub, func()) {
+	sub := &classSub{ch: make(chan struct{}, 1), learners: map[string]struct{}{}}
 	f.mu.Lock()
 	if f.subs == nil {
-		f.subs = map[chan struct{}]struct{}{}
+		f.subs = map[*classSub]struct{}{}
 	}
-	f.subs[ch] = struct{}{}
+	f.subs[sub] = struct{}{}
 	f.mu.Unlock()
-	return ch, func() {
+	return sub, func() {
 		f.mu.Lock()
-		delete(f.subs, ch)
+		delete(f.subs, sub)
 		f.mu.Unlock()
 	}
 }
 
-func (f *classFeed) notify() {
+// notify wakes every dashboard for learner's row; an empty learner means
+// that the whole class may have changed (a lost notification, say).
+func (f *classFeed) notify(learner string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for ch := range f.subs {
+	for sub := range f.subs {
+		if learner == "" || len(sub.learners) >= maxPendingRows {
+			sub.all = true
+		} else {
+			sub.learners[learner] = struct{}{}
+		}
 		select {
-		case ch <- struct{}{}:
+		case sub.ch <- struct{}{}:
 		default: // already pending
 		}
 	}
+}
+
+// notifyAll is notify for the whole class.
+func (f *classFeed) notifyAll() { f.notify("") }
+
+// maxPendingRows bounds the learners a dashboard collects between two
+// sends; past it, re-reading its page is cheaper than row by row.
+const maxPendingRows = 200
+
+// take returns and clears what changed since the last take.
+func (f *classFeed) take(sub *classSub) (learners []string, all bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id := range sub.learners {
+		learners = append(learners, id)
+	}
+	all = sub.all
+	sub.learners, sub.all = map[string]struct{}{}, false
+	return learners, all
 }
 
 // The PostgreSQL notification channels that carry the class across the
 // nodes of a cluster. Payloads are ids only; what changed is read from the
 // database.
 const (
-	// channelClass: some learner's progress changed; the payload is the
-	// node that wrote it (which has woken its own dashboards already).
+	// channelClass: some learner's progress changed; the payload is
+	// "<node> <learner>", the node that wrote it (which has woken its own
+	// dashboards already) and whose row changed.
 	channelClass = "courselab_class"
 	// channelReset: the instructor reset a learner's lab; the payload is
 	// "<node> <learner>", so the node holding the sandbox drops it.
@@ -66,11 +101,11 @@ func newNodeID() string {
 	return hex.EncodeToString(b)
 }
 
-// notifyClass wakes the instructor dashboards: this node's at once, and
-// through the database every other node's.
-func (s *Server) notifyClass() {
-	s.class.notify()
-	s.tellCluster(channelClass, s.node)
+// notifyClass wakes the instructor dashboards for learner's row: this
+// node's at once, and through the database every other node's.
+func (s *Server) notifyClass(learner string) {
+	s.class.notify(learner)
+	s.tellCluster(channelClass, s.node+" "+learner)
 }
 
 // tellCluster sends a notification to the other nodes when the database is
@@ -106,7 +141,7 @@ func (s *Server) listenCluster() (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.store.Listen(ctx, []string{channelClass, channelReset}, s.class.notify, s.clusterEvent)
+		s.store.Listen(ctx, []string{channelClass, channelReset}, s.class.notifyAll, s.clusterEvent)
 	}()
 	return func() { cancel(); <-done }
 }
@@ -115,8 +150,10 @@ func (s *Server) listenCluster() (stop func()) {
 func (s *Server) clusterEvent(channel, payload string) {
 	switch channel {
 	case channelClass:
-		if payload != s.node {
-			s.class.notify()
+		// An older node sends its id alone: then any row may have changed.
+		node, learner, _ := strings.Cut(payload, " ")
+		if node != s.node {
+			s.class.notify(learner)
 		}
 	case channelReset:
 		node, learner, ok := strings.Cut(payload, " ")
@@ -128,6 +165,6 @@ func (s *Server) clusterEvent(channel, payload string) {
 		}
 		s.labs.Reclaim(learner)
 		s.reads.forget(learner)
-		s.class.notify()
+		s.class.notify(learner)
 	}
 }

@@ -11,6 +11,7 @@ import (
 // answer a quiz, pass an exercise.
 type classColumn struct {
 	Course, Kind, ID, Title string // Kind: section, quiz, exercise
+	Section                 string // the slug of the section it belongs to
 }
 
 // classCell is what one learner did for one column.
@@ -19,6 +20,8 @@ type classCell struct {
 	Tried   bool      // answered or checked, without success yet
 	At      time.Time // when it was done (or last tried)
 	Summary string    // an exercise's last result sentence
+	// FailingSince: the first failed check of an exercise not passed yet.
+	FailingSince time.Time
 }
 
 type classRow struct {
@@ -45,14 +48,14 @@ func buildClassTable(cat *content.Catalog, class []store.LearnerProgress) classT
 	for _, course := range cat.Courses {
 		n := 0
 		for _, sec := range course.Sections {
-			t.Columns = append(t.Columns, classColumn{course.ID, "section", sec.Slug, sec.Title})
+			t.Columns = append(t.Columns, classColumn{course.ID, "section", sec.Slug, sec.Title, sec.Slug})
 			n++
 			for _, q := range sec.Quizzes {
-				t.Columns = append(t.Columns, classColumn{course.ID, "quiz", q.ID, q.Title})
+				t.Columns = append(t.Columns, classColumn{course.ID, "quiz", q.ID, q.Title, sec.Slug})
 				n++
 			}
 			for _, ex := range sec.Exercises {
-				t.Columns = append(t.Columns, classColumn{course.ID, "exercise", ex.ID, ex.Title})
+				t.Columns = append(t.Columns, classColumn{course.ID, "exercise", ex.ID, ex.Title, sec.Slug})
 				n++
 			}
 		}
@@ -79,7 +82,7 @@ func buildClassTable(cat *content.Catalog, class []store.LearnerProgress) classT
 				}
 			case "exercise":
 				if e, ok := cp.Exercises[col.ID]; ok {
-					cell = classCell{Done: e.Passed, Tried: !e.Passed, At: e.At, Summary: e.Summary}
+					cell = classCell{Done: e.Passed, Tried: !e.Passed, At: e.At, Summary: e.Summary, FailingSince: e.FailingSince}
 				}
 			}
 			row.Cells[i] = cell

@@ -54,9 +54,16 @@ type checkDetail struct {
 }
 
 type checkResponse struct {
-	Passed  bool          `json:"passed"`
-	Summary string        `json:"summary"`
-	Details []checkDetail `json:"details"`
+	Passed   bool          `json:"passed"`
+	Summary  string        `json:"summary"`
+	Details  []checkDetail `json:"details"`
+	Timeline []check.Step  `json:"timeline"` // the packets behind the verdict, the failing point marked "wrong"
+}
+
+// checkEvidence is what a check result stores as its evidence.
+type checkEvidence struct {
+	Details  []check.Detail `json:"details"`
+	Timeline []check.Step   `json:"timeline"`
 }
 
 // exerciseCheck answers POST /api/courses/{course}/exercises/{id}/check:
@@ -91,7 +98,9 @@ func (s *Server) exerciseCheck(c echo.Context) error {
 	key := learner + "\x00" + course.ID + "\x00" + ex.ID
 	res := s.checks.EvaluateOnce(ctx, key, sb, specsOf(ex))
 
-	evidence, err := json.Marshal(res.Details)
+	// The evidence keeps the timeline even of a passed check, so that an
+	// instructor can see what the learner's clients did.
+	evidence, err := json.Marshal(checkEvidence{Details: res.Details, Timeline: res.Timeline})
 	if err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
@@ -107,7 +116,10 @@ func (s *Server) exerciseCheck(c echo.Context) error {
 	}
 	s.progressChanged(learner)
 
-	out := checkResponse{Passed: res.Passed, Summary: res.Summary, Details: []checkDetail{}}
+	out := checkResponse{Passed: res.Passed, Summary: res.Summary, Details: []checkDetail{}, Timeline: res.Timeline}
+	if out.Timeline == nil {
+		out.Timeline = []check.Step{}
+	}
 	for _, d := range res.Details {
 		out.Details = append(out.Details, checkDetail{Check: d.Check, Passed: d.Passed, Message: d.Message})
 	}

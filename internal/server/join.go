@@ -67,7 +67,7 @@ func (s *Server) joinSave(c echo.Context) error {
 	}
 	setCookie(c, learnerCookie, s.cookies.Sign(id), cookieMaxAge)
 	s.log.Info("learner joined", "learner", id)
-	s.notifyClass()
+	s.notifyClass(id)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 

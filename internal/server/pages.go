@@ -21,6 +21,7 @@ func loadPages(a *assets) (*pages, error) {
 	funcs := template.FuncMap{
 		"static": a.url,
 		"inc":    func(i int) int { return i + 1 },
+		"dec":    func(i int) int { return i - 1 },
 		"slot":   func(kind, key string) template.HTML { return template.HTML(slotMarker(kind, key)) },
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(web.Files, "templates/layout.html")

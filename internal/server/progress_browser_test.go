@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -39,5 +40,19 @@ func TestBrowserReadingMarksTheSectionAndAnswersShowAgain(t *testing.T) {
 	}
 	if ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector('.topbar a[href="/progress"]')`)); !ok {
 		t.Error("no link to /progress in the top bar")
+	}
+}
+
+// TestBrowserQuizVerdictSaysRightOnce: the course's feedback starts with
+// "Right:", so the page adds no "Right!" of its own.
+func TestBrowserQuizVerdictSaysRightOnce(t *testing.T) {
+	ts := bundledServer(t)
+	ctx := browsertest.New(t, 1366, 900)
+	browsertest.Step(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/courses/mqtt_course/http-vs-mqtt"), chromedp.WaitVisible(chromedp.CSS("#quiz-http-vs-mqtt")))
+	doJS(t, ctx, `document.querySelector('#quiz-http-vs-mqtt input[value=a2]').click(); document.querySelector('#quiz-http-vs-mqtt button[type=submit]').click()`)
+	waitJS(t, ctx, "the verdict", `document.querySelector('#quiz-http-vs-mqtt .quiz-feedback.right')`)
+	v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#quiz-http-vs-mqtt .quiz-feedback').textContent`))
+	if !strings.HasPrefix(v, "Right: it subscribes once") {
+		t.Errorf("verdict %q, want the course's feedback said once", v)
 	}
 }

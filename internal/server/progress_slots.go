@@ -32,7 +32,7 @@ func (s *Server) markRead(ctx context.Context, learner string, course *content.C
 		return fmt.Errorf("mark section read: %w", err)
 	}
 	s.reads.markRead(set, course.ID, sec.Slug)
-	s.notifyClass()
+	s.notifyClass(learner)
 	return nil
 }
 
@@ -40,7 +40,7 @@ func (s *Server) markRead(ctx context.Context, learner string, course *content.C
 // stored: their cached marks are read again, and the dashboards wake up.
 func (s *Server) progressChanged(learner string) {
 	s.reads.forget(learner)
-	s.notifyClass()
+	s.notifyClass(learner)
 }
 
 // authoringCSS reveals exercises' authoring errors, which the stylesheet

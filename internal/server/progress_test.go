@@ -268,7 +268,9 @@ func TestTeachSeesTheClassLiveAndExportsCSV(t *testing.T) {
 			if !ok {
 				t.Fatal("event stream ended before the learner showed up")
 			}
-			if strings.Contains(ev, "event: table") && strings.Contains(ev, "=Ada") && strings.Contains(ev, "✗") {
+			// The whole page (Ada is new to it), then only her changed cells.
+			if strings.Contains(ev, "event: table") && strings.Contains(ev, "=Ada") && strings.Contains(ev, "cell tried") ||
+				strings.Contains(ev, "event: cells") && strings.Contains(ev, `"c":"tried"`) {
 				goto live
 			}
 		case <-ctx.Done():

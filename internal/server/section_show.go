@@ -23,6 +23,28 @@ type sectionPage struct {
 	HTML       template.HTML // the section's text, with this learner's lab details when it has placeholders
 	Prev, Next *content.Section
 	Stale      []content.Problem // why the course shows its last good version (instructors only)
+
+	// ExampleDevice and ExampleSensor name the course's own first device
+	// and sensor, so the console's ready-to-paste lines and placeholders
+	// fit the course being read (ESPDEVICE/TC when it sets up none).
+	ExampleDevice, ExampleSensor string
+}
+
+// exampleTopic returns the first device of the course's lab set-up and
+// that device's first sensor.
+func (s *Server) exampleTopic(cat *content.Catalog, course *content.Course) (device, sensor string) {
+	device, sensor = "ESPDEVICE", "TC"
+	_, byCourse := s.labSetup(cat)
+	setup, ok := byCourse[course.ID]
+	if !ok || len(setup.Devices) == 0 {
+		return device, sensor
+	}
+	d := setup.Devices[0]
+	device = d.ID
+	if len(d.Sensors) > 0 {
+		sensor = d.Sensors[0].ID
+	}
+	return device, sensor
 }
 
 // courseFileOrSection serves /courses/{id}/{rest}: a section when rest is a
@@ -53,6 +75,7 @@ func (s *Server) sectionShow(c echo.Context, cat *content.Catalog, course *conte
 	slots := s.viewerSlots(c, course)
 	data := func() sectionPage {
 		d := sectionPage{page: s.page(), Course: course, Section: sec, HTML: sec.HTML}
+		d.ExampleDevice, d.ExampleSensor = s.exampleTopic(cat, course)
 		if sec.Index > 0 {
 			d.Prev = course.Sections[sec.Index-1]
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/subtle"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/courselab/courselab/internal/store"
 )
 
 type teachLoginPage struct {
@@ -19,9 +22,8 @@ type teachLoginPage struct {
 
 type teachPage struct {
 	page
-	Table classTable
-	Labs  map[string]int // learner → connected MQTT clients, for learners with a sandbox
-	Reset string         // learner whose lab was just reset
+	Class classPage
+	Reset string // learner whose lab was just reset
 }
 
 // isInstructor reports whether the request carries the instructor cookie.
@@ -93,43 +95,66 @@ func (s *Server) teachLogin(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/teach")
 }
 
-// teachShow is the instructor's view of the class.
+// teachShow is the instructor's view of the class: one page of it.
 func (s *Server) teachShow(c echo.Context) error {
-	data, err := s.teachData(c)
+	cp, err := s.classPage(c, classViewOf(c))
 	if err != nil {
 		return err
 	}
-	data.Reset = c.QueryParam("reset")
-	return s.render(c, http.StatusOK, "teach", data)
+	return s.render(c, http.StatusOK, "teach", teachPage{page: s.page(), Class: cp, Reset: c.QueryParam("reset")})
 }
 
-func (s *Server) teachData(c echo.Context) (teachPage, error) {
+// classPage reads the class and shapes the page v of it.
+func (s *Server) classPage(c echo.Context, v classView) (classPage, error) {
 	class, err := s.store.ClassProgress(c.Request().Context())
 	if err != nil {
-		return teachPage{}, err
+		return classPage{}, err
 	}
-	data := teachPage{page: s.page(), Table: buildClassTable(s.courses.Catalog(), class)}
-	// In a cluster a learner's sandbox lives on one node, which this one
-	// cannot see: it says so rather than "no sandbox".
-	none := "no sandbox"
-	if s.store.Shared() {
-		none = "not on this node"
+	cp := buildClassPage(buildClassTable(s.courses.Catalog(), class), v, time.Now())
+	for i := range cp.Rows {
+		cp.Rows[i].Lab = s.labState(cp.Rows[i].ID)
 	}
-	for i := range data.Table.Rows {
-		row := &data.Table.Rows[i]
-		row.Lab = none
-		if sb := s.labs.Lookup(row.Learner.ID); sb != nil {
-			row.Lab = fmt.Sprintf("%d MQTT client(s)", sb.Connected())
-		}
-	}
-	return data, nil
+	return cp, nil
 }
 
-// teachEvents streams the class table to the dashboard (Server-Sent
-// Events): a fresh table whenever a learner's progress changes, at most a
-// few times a second, and a comment every 20 s to keep proxies from closing
-// the stream. The instructor keeps at most streamsPerPerson streams; a
-// newer one ends the oldest with "superseded".
+// labState says in a few words where a learner's sandbox stands. In a
+// cluster a sandbox lives on one node, which this one cannot see: it says
+// so rather than "no sandbox".
+func (s *Server) labState(learner string) string {
+	if sb := s.labs.Lookup(learner); sb != nil {
+		return fmt.Sprintf("%d MQTT client(s)", sb.Connected())
+	}
+	if s.store.Shared() {
+		return "not on this node"
+	}
+	return "no sandbox"
+}
+
+// learnerRow reads one learner's row as the view cols shows it.
+func (s *Server) learnerRow(c echo.Context, id string, cols []viewColumn) (viewRow, error) {
+	ctx := c.Request().Context()
+	l, err := s.store.Learner(ctx, id)
+	if err != nil {
+		return viewRow{}, err
+	}
+	progress, err := s.store.Progress(ctx, id)
+	if err != nil {
+		return viewRow{}, err
+	}
+	t := buildClassTable(s.courses.Catalog(), []store.LearnerProgress{{Learner: l, Courses: progress}})
+	row := viewRowOf(t.Rows[0], cols, time.Now())
+	row.Lab = s.labState(id)
+	return row, nil
+}
+
+// teachEvents keeps one page of the class table live (Server-Sent Events).
+// It sends the page once ("table"), then for each learner whose progress
+// changed and who is on the page only the cells that changed ("cells", a
+// few hundred bytes whatever the size of the class). The whole page is
+// sent again only when it may hold someone new (it is not full) or when
+// changes were lost. A comment every 20 s keeps proxies from closing the
+// stream. The instructor keeps at most streamsPerPerson streams; a newer
+// one ends the oldest with "superseded".
 func (s *Server) teachEvents(c echo.Context) error {
 	ctx, release, err := s.streams.open(c.Request().Context(), "instructor")
 	if err != nil {
@@ -141,26 +166,61 @@ func (s *Server) teachEvents(c echo.Context) error {
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	changed, stop := s.class.subscribe()
+	sub, stop := s.class.subscribe()
 	defer stop()
 	keepAlive := time.NewTicker(20 * time.Second)
 	defer keepAlive.Stop()
-	send := func() error {
-		data, err := s.teachData(c)
+	view := classViewOf(c)
+	var shown classPage
+	rows := map[string]int{} // learner → index in shown.Rows
+	sendTable := func() error {
+		cp, err := s.classPage(c, view)
 		if err != nil {
 			return err
 		}
-		html, err := s.executePart("teach", "class-table", data)
+		html, err := s.executePart("teach", "class-table", teachPage{page: s.page(), Class: cp})
 		if err != nil {
 			return err
 		}
-		if err := writeSSE(w, "table", html); err != nil {
-			return err
+		shown = cp
+		clear(rows)
+		for i, r := range cp.Rows {
+			rows[r.ID] = i
 		}
-		w.Flush()
+		return writeSSE(w, "table", html)
+	}
+	sendChanges := func(learners []string) error {
+		for _, id := range learners {
+			i, ok := rows[id]
+			if !ok {
+				if len(shown.Rows) < classPageSize && view.Query == "" && !view.Stuck {
+					return sendTable() // maybe someone new who belongs here
+				}
+				continue
+			}
+			now, err := s.learnerRow(c, id, shown.Columns)
+			if err != nil {
+				return err
+			}
+			change, changed := diffRow(shown.Rows[i], now)
+			shown.Rows[i] = now
+			if !changed {
+				continue
+			}
+			b, err := json.Marshal(change)
+			if err != nil {
+				return err
+			}
+			if err := writeSSE(w, "cells", string(b)); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	if _, err := w.Write([]byte("retry: 2000\n\n")); err != nil {
+		return nil
+	}
+	if err := sendTable(); err != nil {
 		return nil
 	}
 	w.Flush()
@@ -177,10 +237,17 @@ func (s *Server) teachEvents(c echo.Context) error {
 				return nil
 			}
 			w.Flush()
-		case <-changed:
-			if err := send(); err != nil {
+		case <-sub.ch:
+			learners, all := s.class.take(sub)
+			if all {
+				err = sendTable()
+			} else {
+				err = sendChanges(learners)
+			}
+			if err != nil {
 				return nil
 			}
+			w.Flush()
 			// Let a burst of changes collapse into the next send.
 			select {
 			case <-ctx.Done():
@@ -200,6 +267,6 @@ func (s *Server) teachResetLab(c echo.Context) error {
 	}
 	s.resetLab(id)
 	s.log.Info("lab reset by instructor", "learner", id)
-	s.notifyClass()
+	s.notifyClass(id)
 	return c.Redirect(http.StatusSeeOther, "/teach?reset="+url.QueryEscape(id))
 }

@@ -69,23 +69,24 @@ func TestMigrationsApplyInOrderEachInItsOwnTransaction(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e engine) {
 		ctx := context.Background()
 		s, _ := openTest(t, e)
-		extra := []migration{
-			// Given out of order: 0003 needs 0002's table.
-			{version: 3, name: "0003_b.sql", sql: `ALTER TABLE notes ADD COLUMN body TEXT`},
-			{version: 2, name: "0002_a.sql", sql: `CREATE TABLE notes (id TEXT NOT NULL PRIMARY KEY)`},
-			{version: 4, name: "0004_bad.sql", sql: `CREATE TABLE half (id TEXT); INSERT INTO nowhere VALUES (1)`},
-		}
 		embedded, _ := embeddedMigrations()
+		n := len(embedded) // the test's migrations follow the real ones
+		extra := []migration{
+			// Given out of order: the second needs the first's table.
+			{version: n + 2, name: "b.sql", sql: `ALTER TABLE notes ADD COLUMN body TEXT`},
+			{version: n + 1, name: "a.sql", sql: `CREATE TABLE notes (id TEXT NOT NULL PRIMARY KEY)`},
+			{version: n + 3, name: "bad.sql", sql: `CREATE TABLE half (id TEXT); INSERT INTO nowhere VALUES (1)`},
+		}
 		err := s.applyMigrations(ctx, append(embedded, extra...))
-		if err == nil || !strings.Contains(err.Error(), "0004_bad.sql") {
-			t.Fatalf("applyMigrations = %v, want failure naming 0004_bad.sql", err)
+		if err == nil || !strings.Contains(err.Error(), "bad.sql") {
+			t.Fatalf("applyMigrations = %v, want failure naming bad.sql", err)
 		}
 		got := appliedAt(t, s.w)
-		if _, ok := got[3]; !ok {
-			t.Error("0003 not applied after 0002")
+		if _, ok := got[n+2]; !ok {
+			t.Error("b not applied after a")
 		}
-		if _, ok := got[4]; ok {
-			t.Error("failed migration 0004 recorded as applied")
+		if _, ok := got[n+3]; ok {
+			t.Error("failed migration recorded as applied")
 		}
 		if _, err := s.w.Exec(`SELECT COUNT(*) FROM half`); err == nil {
 			t.Error("failed migration 0004 left its first statement behind")

@@ -32,6 +32,9 @@ type ExerciseProgress struct {
 	Attempts int
 	Summary  string          // the sentence that goes with At
 	Evidence json.RawMessage // the evidence that goes with At
+	// FailingSince is the first failed check of an exercise not passed
+	// yet: how long the learner has been stuck on it. Zero once passed.
+	FailingSince time.Time
 }
 
 // LearnerProgress is one row of the instructor's table: a learner and
@@ -180,6 +183,33 @@ func (s *Store) loadProgress(ctx context.Context, tx *sql.Tx, learner string) (p
 		})
 	if err != nil {
 		return nil, fmt.Errorf("exercise results: %w", err)
+	}
+
+	// When each unpassed exercise started failing: its first attempt, all
+	// of its attempts having failed.
+	failing := `SELECT a.learner_id, a.course, a.exercise, MIN(a.at_ms)
+		FROM exercise_attempts a JOIN exercise_results r
+			ON r.learner_id = a.learner_id AND r.course = a.course AND r.exercise = a.exercise
+		WHERE NOT r.passed`
+	if learner != "" {
+		failing += " AND a.learner_id = ?"
+	}
+	err = each(ctx, tx, s.q(failing+" GROUP BY a.learner_id, a.course, a.exercise"), args,
+		func(rows *sql.Rows) error {
+			var l, c, ex string
+			var at int64
+			if err := rows.Scan(&l, &c, &ex, &at); err != nil {
+				return err
+			}
+			cp := p.course(l, c)
+			if e, ok := cp.Exercises[ex]; ok && !e.Passed {
+				e.FailingSince = fromMS(at)
+				cp.Exercises[ex] = e
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("exercise failures: %w", err)
 	}
 	return p, nil
 }

@@ -110,21 +110,12 @@ func (s *Store) RecordCheck(ctx context.Context, learner, course, exercise strin
 		// All SET expressions see the old row (standard SQL), so a
 		// failure after a pass keeps the pass's summary, evidence and time.
 		var attempt int
-		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO exercise_results (learner_id, course, exercise, passed, summary, evidence, at_ms, attempts)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 1)
-			ON CONFLICT (learner_id, course, exercise) DO UPDATE SET
-				summary  = CASE WHEN exercise_results.passed AND NOT excluded.passed THEN exercise_results.summary  ELSE excluded.summary  END,
-				evidence = CASE WHEN exercise_results.passed AND NOT excluded.passed THEN exercise_results.evidence ELSE excluded.evidence END,
-				at_ms    = CASE WHEN exercise_results.passed AND NOT excluded.passed THEN exercise_results.at_ms    ELSE excluded.at_ms    END,
-				passed   = exercise_results.passed OR excluded.passed,
-				attempts = exercise_results.attempts + 1
-			RETURNING attempts`),
+		err := s.queryRow(ctx, tx, upsertExerciseResult,
 			learner, course, exercise, r.Passed, r.Summary, evidence, ms(at)).Scan(&attempt)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO exercise_attempts (learner_id, course, exercise, attempt, passed, summary, evidence, at_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		_, err = s.exec(ctx, tx, insertExerciseAttempt,
 			learner, course, exercise, attempt, r.Passed, r.Summary, evidence, ms(at))
 		return err
 	})

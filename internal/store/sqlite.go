@@ -98,7 +98,10 @@ func (s *Store) setUpSQLite(ctx context.Context) error {
 	if err := s.claimSQLite(ctx); err != nil {
 		return err
 	}
-	return s.migrate(ctx)
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	return s.prepareWrites(ctx)
 }
 
 // openError turns the driver's first error into one that names the path

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -58,6 +59,13 @@ type Store struct {
 	pg *pgState
 	// now is the clock; tests replace it to get distinct, ordered times.
 	now func() time.Time
+	// batch groups concurrent SQLite writes into one commit (batch.go).
+	batch batcher
+	// prepared holds the SQLite writer's prepared statements (stmt.go).
+	prepared map[string]*sql.Stmt
+	// commits counts the COMMITs of writes: fewer than the writes when
+	// they were grouped.
+	commits atomic.Int64
 }
 
 // IsPostgres tells whether target names a PostgreSQL database (a
@@ -106,6 +114,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the database.
 func (s *Store) Close() error {
 	var errs []error
+	for _, st := range s.prepared {
+		errs = append(errs, st.Close())
+	}
 	if s.r != nil && s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
@@ -117,8 +128,17 @@ func (s *Store) Close() error {
 }
 
 // write runs fn in a transaction on the writer and returns once COMMIT has
-// returned: once the log is on disk.
+// returned: once the log is on disk. On SQLite, writes that arrive together
+// share one commit (batch.go).
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.dialect == dialectSQLite {
+		return s.writeBatched(ctx, fn)
+	}
+	return s.writeOne(ctx, fn)
+}
+
+// writeOne runs fn in a transaction of its own.
+func (s *Store) writeOne(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -127,6 +147,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
+	s.commits.Add(1)
 	return tx.Commit()
 }
 
@@ -145,7 +166,7 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // learner exists: progress for an unknown learner is refused, not stored
 // under a dangling id.
 func (s *Store) touch(ctx context.Context, tx *sql.Tx, learner string, now time.Time) error {
-	res, err := tx.ExecContext(ctx, s.q(`UPDATE learners SET last_seen_ms = ? WHERE id = ?`), ms(now), learner)
+	res, err := s.exec(ctx, tx, touchLearner, ms(now), learner)
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,9 @@ type Result struct {
 	Summary string    `json:"summary"` // what passed, or the first thing missing and what to do
 	Details []Detail  `json:"details"` // one per spec, in order
 	At      time.Time `json:"at"`
+	// Timeline is the learner's packets that led to the verdict, newest
+	// last, ending with the verdict itself (marked Wrong when it failed).
+	Timeline []Step `json:"timeline"`
 }
 
 // Detail is the outcome of one check.
@@ -88,6 +91,7 @@ func (e *Engine) Evaluate(ctx context.Context, sb *labs.Sandbox, specs []Spec) R
 	}
 	res.At = time.Now().UTC()
 	res.Passed, res.Summary = summarize(res.Details)
+	res.Timeline = timeline(sb.Journal().Since(0), res)
 	e.log.Debug("exercise checked", "sandbox", sb.Learner(), "checks", len(specs), "passed", res.Passed,
 		"duration", time.Since(start).Round(time.Millisecond))
 	return res
@@ -207,7 +211,7 @@ func (e *Engine) waiting(sb *labs.Sandbox, key string) int {
 
 // interrupted is the result for a caller that left before the end.
 func interrupted(specs []Spec) Result {
-	res := Result{Summary: msgInterrupted, At: time.Now().UTC()}
+	res := Result{Summary: msgInterrupted, At: time.Now().UTC(), Timeline: []Step{}}
 	for _, s := range specs {
 		res.Details = append(res.Details, Detail{Check: s.Type, Message: msgInterrupted})
 	}

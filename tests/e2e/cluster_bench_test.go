@@ -72,7 +72,8 @@ func BenchmarkClusterLoad(b *testing.B) {
 		db := pgtest.Database(b)
 		secretFile := filepath.Join(b.TempDir(), "secret")
 		os.WriteFile(secretFile, []byte(strings.Repeat("0123456789abcdef", 4)), 0o600)
-		n := startServerOn(b, true, b.TempDir(), "COURSELAB_DATABASE="+db, "COURSELAB_SECRET_FILE="+secretFile)
+		n := startServerOn(b, true, b.TempDir(), "COURSELAB_DATABASE="+db, "COURSELAB_SECRET_FILE="+secretFile,
+			"COURSELAB_JOINS_PER_MINUTE=10000", "COURSELAB_MAX_CONNS_PER_ADDR=100000")
 		for b.Loop() {
 			runLoad(b, n, []*exec.Cmd{n.cmd}, nil, learners, rate, seconds)
 		}

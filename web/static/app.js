@@ -205,8 +205,7 @@
         btn.textContent = "Checking…";
         out.className = "check-result";
         out.textContent = "Checking your sandbox… this can take a few seconds.";
-        var old = form.querySelector(".check-details");
-        if (old) old.remove();
+        form.querySelectorAll(".check-details, .check-timeline").forEach(function (n) { n.remove(); });
         postJSON("/api/courses/" + course + "/exercises/" + encodeURIComponent(id) + "/check", {}).then(function (res) {
           if (!res.ok) { out.textContent = res.body.error || "The check could not run; try again."; out.className = "check-result failed"; return; }
           out.textContent = res.body.summary;
@@ -222,6 +221,9 @@
               ul.appendChild(li);
             });
             form.appendChild(ul);
+          }
+          if (!res.body.passed && res.body.timeline && res.body.timeline.length) {
+            form.appendChild(checkTimeline(res.body.timeline));
           }
           document.dispatchEvent(new CustomEvent("courselab:checked", { detail: { exercise: id, result: res.body } }));
         }, function () {
@@ -242,6 +244,43 @@
       });
     }, function () {});
   }
+
+  // checkTimeline shows the packets behind a failed check, oldest first,
+  // the step where it went wrong marked: what the learner's clients really
+  // did, so that the fix is visible rather than guessed.
+  function checkTimeline(steps) {
+    var box = document.createElement("details");
+    box.className = "check-timeline";
+    box.open = true;
+    var sum = document.createElement("summary");
+    sum.textContent = "What your clients did (" + steps.length + " steps)";
+    box.appendChild(sum);
+    var ol = document.createElement("ol");
+    steps.forEach(function (s) {
+      var li = document.createElement("li");
+      li.className = "tl-" + s.kind + (s.wrong ? " tl-wrong" : "");
+      var t = document.createElement("time");
+      t.dateTime = s.at;
+      var d = new Date(s.at);
+      t.textContent = isNaN(d) ? "" : d.toLocaleTimeString([], { hour12: false });
+      li.appendChild(t);
+      if (s.client) {
+        var c = document.createElement("span");
+        c.className = "tl-client";
+        c.textContent = s.client;
+        li.appendChild(c);
+      }
+      var x = document.createElement("span");
+      x.className = "tl-text";
+      x.textContent = (s.wrong ? "✗ " : "") + s.text;
+      li.appendChild(x);
+      if (s.wrong) li.setAttribute("aria-current", "step");
+      ol.appendChild(li);
+    });
+    box.appendChild(ol);
+    return box;
+  }
+  window.courselab.checkTimeline = checkTimeline;
 
   // A video waits behind a play button: nothing loads from YouTube until
   // the learner asks, and offline the box says where else to watch it
@@ -280,9 +319,32 @@
     var box = document.querySelector("[data-events]");
     if (!box || !window.EventSource || !window.courselab.openStream) return;
     var badge = document.querySelector("[data-live]");
-    window.courselab.openStream(box.getAttribute("data-events"), { events: ["table"], resets: { table: ["table"] } },
-      function (type, data) { box.innerHTML = data; },
+    window.courselab.openStream(box.getAttribute("data-events"), { events: ["table", "cells"], resets: { table: ["table", "cells"] } },
+      function (type, data) {
+        if (type === "table") { box.innerHTML = data; return; }
+        updateRow(box, JSON.parse(data));
+      },
       function (st) { if (badge) badge.hidden = !st.live; });
+  }
+
+  // updateRow applies a "cells" event: one learner's changed cells only.
+  function updateRow(box, ch) {
+    var row = null;
+    box.querySelectorAll("tr[data-learner]").forEach(function (tr) {
+      if (tr.getAttribute("data-learner") === ch.l) row = tr;
+    });
+    if (!row) return;
+    var done = row.querySelector("[data-done]");
+    if (done) done.textContent = ch.d;
+    row.classList.toggle("stuck", ch.s);
+    var cells = row.querySelectorAll("td.cell");
+    (ch.c || []).forEach(function (d) {
+      var td = cells[d.i];
+      if (!td) return;
+      td.className = "cell " + d.c;
+      td.textContent = d.t;
+      if (d.h) td.title = d.h; else td.removeAttribute("title");
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {

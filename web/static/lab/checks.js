@@ -64,6 +64,14 @@
       var d = ev.detail || {};
       var r = d.result || {};
       markExercise(d.exercise, !!r.passed, r.summary || "");
+      var li = L.state.exercises[d.exercise];
+      var old = li && li.querySelector(".check-timeline");
+      if (old) old.remove();
+      if (li && !r.passed && r.timeline && r.timeline.length && window.courselab.checkTimeline) {
+        var tl = window.courselab.checkTimeline(r.timeline);
+        tl.open = false; // the panel is narrow: the summary says it is there
+        li.appendChild(tl);
+      }
     });
   };
 

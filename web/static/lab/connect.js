@@ -27,10 +27,13 @@
     var auth = personal ? "" : " -u " + L.shellQuote(d.username) + " -P " + L.shellQuote(d.password);
     var bearer = personal ? "" : ' -H "Authorization: Bearer ' + d.token + '"';
     var opts = personal ? "" : ", { username: " + JSON.stringify(d.username) + ", password: " + JSON.stringify(d.password) + " }";
+    // The course's own first device and sensor (the section page says which).
+    var topic = "devices/" + (L.panel.getAttribute("data-example-device") || "ESPDEVICE") +
+      "/sensors/" + (L.panel.getAttribute("data-example-sensor") || "TC") + "/value";
     var snippets = [
       ["Listen with mosquitto_sub", "mosquitto_sub -h " + host + " -p " + port + auth + " -t 'devices/#' -v"],
-      ["Publish with mosquitto_pub", "mosquitto_pub -h " + host + " -p " + port + auth + " -t devices/ESPDEVICE/sensors/TC/value -m '{\"value\": 25}'"],
-      ["Push a value with curl", "curl -X POST " + d.api_base + "/devices/ESPDEVICE/sensors/TC/value" + bearer + ' -H "Content-Type: application/json" -d \'{"value": 25}\''],
+      ["Publish with mosquitto_pub", "mosquitto_pub -h " + host + " -p " + port + auth + " -t " + topic + " -m '{\"value\": 25}'"],
+      ["Push a value with curl", "curl -X POST " + d.api_base + topic.replace(/^devices/, "/devices") + bearer + ' -H "Content-Type: application/json" -d \'{"value": 25}\''],
       ["Connect with MQTT.js", 'const client = mqtt.connect("' + d.ws_url + '"' + opts + ");"]
     ];
     var box = L.$("[data-snippets]");

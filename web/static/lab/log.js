@@ -67,6 +67,8 @@
     li.appendChild(head);
     var dt = detailText(e);
     if (dt) li.appendChild(el("div", "lab-line-detail", dt));
+    // The protocol coach: why the broker did this, in plain words.
+    if (e.detail && e.detail.coach) li.appendChild(el("p", "lab-coach", String(e.detail.coach)));
     if (e.payload !== undefined && (e.kind === "publish" || e.kind === "deliver" || e.kind === "will")) {
       var p = L.prettyPayload(e.payload);
       li.appendChild(el(p.json ? "pre" : "div", "lab-payload" + (p.empty ? " empty" : ""), p.text));
