@@ -29,17 +29,34 @@ func bundledServerB(t testing.TB) *httptest.Server {
 	return startServer(t, courses.FS, false).Server
 }
 
-// screenshotPath is where a test keeps its screenshot: $SCREENSHOT_DIR when
-// set (to look at them), else the test's temporary folder.
-func screenshotPath(t *testing.T, name string) string {
+// saveShot saves a screenshot of the page in ctx (the whole page if full)
+// to $SCREENSHOT_DIR, to look at. Without it nothing is captured: the
+// tests assert on the page, not on its picture, and on a busy machine each
+// capture costs up to seconds.
+func saveShot(t *testing.T, ctx context.Context, name string, full bool) {
+	t.Helper()
 	dir := os.Getenv("SCREENSHOT_DIR")
 	if dir == "" {
-		dir = t.TempDir()
+		return
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(dir, name)
+	var png []byte
+	var err error
+	if full {
+		png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	} else {
+		png, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
 }
 
 // consoleErrors collects console.error calls and uncaught exceptions of the
@@ -89,13 +106,7 @@ func TestBrowserShowsTheIntroductionWithItsVideoAndNoConsoleErrors(t *testing.T)
 	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.video iframe').length`)); n != 0 {
 		t.Errorf("%d video players load before the learner asks", n)
 	}
-	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(screenshotPath(t, "introduction-video-1366.png"), shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	saveShot(t, ctx, "introduction-video-1366.png", false)
 	browsertest.Step(t, ctx, 30*time.Second,
 		chromedp.Click(chromedp.CSS(".video .video-play-button")),
 		chromedp.WaitVisible(chromedp.CSS(".video iframe")),
@@ -116,15 +127,7 @@ func TestBrowserShowsTheIntroductionWithItsVideoAndNoConsoleErrors(t *testing.T)
 			t.Errorf("sidebar lacks %q: %q", title, sidebar)
 		}
 	}
-	shot, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := screenshotPath(t, "introduction-1366.png")
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
+	saveShot(t, ctx, "introduction-1366.png", true)
 	if e := errs.all(); len(e) > 0 {
 		t.Errorf("console errors on the page:\n%s", strings.Join(e, "\n"))
 	}
@@ -193,13 +196,7 @@ func TestBrowserFitsAPhoneScreen(t *testing.T) {
 			t.Errorf("%s: %d dates pushed out of their row", p, out)
 		}
 	}
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(screenshotPath(t, "topics-390.png"), shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	saveShot(t, ctx, "topics-390.png", true)
 }
 
 func TestBrowserFollowsTheSystemDarkMode(t *testing.T) {
@@ -223,11 +220,5 @@ func TestBrowserFollowsTheSystemDarkMode(t *testing.T) {
 	if lum[0] > 0.2 || lum[1] > 0.2 || lum[2] < 0.7 {
 		t.Errorf("dark mode: page luminance %.2f, code %.2f, text %.2f; want dark backgrounds and light text", lum[0], lum[1], lum[2])
 	}
-	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(screenshotPath(t, "hands-on-dark-1366.png"), shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	saveShot(t, ctx, "hands-on-dark-1366.png", false)
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -75,14 +74,8 @@ func TestBrowserClassroomLearnerJoinsAndTheInstructorWatchesLive(t *testing.T) {
 	shot(t, teacher, "teach-1366.png")
 }
 
-// shot saves a screenshot of the page in ctx (see screenshotPath).
+// shot saves a screenshot of the page in ctx (see saveShot).
 func shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(screenshotPath(t, name), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	saveShot(t, ctx, name, false)
 }

@@ -11,11 +11,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courselab/courselab/internal/browsertest"
 	"github.com/courselab/courselab/internal/pgtest"
 	"github.com/courselab/courselab/labs"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	stopBrowser := browsertest.Share() // one Chromium for the package's browser tests
+	code := pgtest.Main(m)
+	stopBrowser()
+	os.Exit(code)
+}
 
 // TestTwoNodesShareOneClassThroughPostgreSQL runs two servers on one
 // PostgreSQL database with one secret, as two nodes of a cluster: a

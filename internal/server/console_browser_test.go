@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -48,15 +47,7 @@ func doJS(t *testing.T, ctx context.Context, stmts string) {
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := screenshotPath(t, name)
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
+	saveShot(t, ctx, name, false)
 }
 
 // Page snippets the test uses to act as the student.

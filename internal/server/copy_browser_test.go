@@ -39,6 +39,7 @@ func TestBrowserCopyGivesTheCodeByteForByte(t *testing.T) {
 	for _, name := range []string{"clipboard-read", "clipboard-write"} {
 		if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
 			Permission: &cdpbrowser.PermissionDescriptor{Name: name}, Setting: cdpbrowser.PermissionSettingGranted, Origin: ts.URL,
+			BrowserContextID: chromedp.FromContext(ctx).BrowserContextID, // the test's own context of a shared browser
 		}); err != nil {
 			t.Fatal(err)
 		}
