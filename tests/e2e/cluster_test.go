@@ -153,6 +153,56 @@ type clusterLearner struct {
 
 const deviceTopics = "devices/ESPDEVICE/#"
 
+// liveTable follows what an instructor's live table (/teach/events) shows:
+// per learner, the number of exercises and quizzes done.
+type liveTable struct {
+	mu    sync.Mutex
+	done  map[string]int    // learner name → done
+	names map[string]string // learner id → name
+}
+
+// liveRow is one row of the table; the stream splits it into "data:" lines.
+var liveRow = regexp.MustCompile(`(?s)<tr data-learner="([^"]+)".*?<span class="who">([^<]*)</span>.*?data-done>(\d+)<`)
+
+// apply reads one event of the stream.
+func (lt *liveTable) apply(event string) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	switch {
+	case strings.HasPrefix(event, "event: table"):
+		for _, m := range liveRow.FindAllStringSubmatch(event, -1) {
+			n, _ := strconv.Atoi(m[3])
+			lt.names[m[1]] = m[2]
+			lt.done[m[2]] = n
+		}
+	case strings.HasPrefix(event, "event: cells"):
+		_, data, _ := strings.Cut(event, "data: ")
+		var ch struct {
+			Learner string `json:"l"`
+			Done    int    `json:"d"`
+		}
+		if json.Unmarshal([]byte(strings.TrimSpace(data)), &ch) == nil {
+			if name, ok := lt.names[ch.Learner]; ok {
+				lt.done[name] = ch.Done
+			}
+		}
+	}
+}
+
+// String tells what the table showed, for a failure message.
+func (lt *liveTable) String() string {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	return fmt.Sprintf("; the live table showed done counts %v", lt.done)
+}
+
+// doneBy is what the table shows as done by the learner called name.
+func (lt *liveTable) doneBy(name string) int {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	return lt.done[name]
+}
+
 // connect starts the learner's client (TCP: dials again) and waits until it
 // is subscribed.
 func (l *clusterLearner) connect(t *testing.T, front *server) error {
@@ -345,17 +395,17 @@ func TestClusterBehindHAProxy(t *testing.T) {
 		t.Fatalf("instructor's live table on node 1: %v %v", err, resp)
 	}
 	defer resp.Body.Close()
-	var latest atomic.Value // the newest table event
-	latest.Store("")
+	// The live table sends a page of rows ("table"), then only the cells of
+	// a row that changed ("cells"); what it shows is followed here as the
+	// number of exercises and quizzes done per learner.
+	live := &liveTable{done: map[string]int{}, names: map[string]string{}}
 	go func() {
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(make([]byte, 4<<20), 4<<20)
 		var ev strings.Builder
 		for sc.Scan() {
 			if sc.Text() == "" {
-				if strings.HasPrefix(ev.String(), "event: table") {
-					latest.Store(ev.String())
-				}
+				live.apply(ev.String())
 				ev.Reset()
 				continue
 			}
@@ -395,25 +445,28 @@ func TestClusterBehindHAProxy(t *testing.T) {
 	t.Logf("30 learners joined and passed through HAProxy in %v", time.Since(start).Round(time.Millisecond))
 
 	// Every learner, whichever node holds their sandbox, shows on node 1.
-	waitFor := func(what string, within time.Duration, ok func() bool) {
+	waitFor := func(what string, within time.Duration, ok func() bool, state ...func() string) {
 		t.Helper()
 		deadline := time.Now().Add(within)
 		for !ok() {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within %v", what, within)
+				var seen string
+				for _, f := range state {
+					seen += f()
+				}
+				t.Fatalf("%s: not within %v%s", what, within, seen)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	waitFor("the live table on node 1 shows all 30 learners with all-device-values done", 10*time.Second, func() bool {
-		table := latest.Load().(string)
 		for _, l := range ls {
-			if !strings.Contains(table, l.Name) {
+			if live.doneBy(l.Name) < 1 {
 				return false
 			}
 		}
-		return strings.Count(table, "✓") >= learners
-	})
+		return true
+	}, live.String)
 	rows := exportCSV(t, teacher, c.nodes[0].Base)
 	if len(rows) != learners+1 {
 		t.Fatalf("CSV on node 1 has %d learners, want %d", len(rows)-1, learners)
