@@ -207,41 +207,69 @@ func TestWebSocketPacketsAcrossMessageBoundaries(t *testing.T) {
 			ProtocolVersion: version, Filters: packets.Subscriptions{{Filter: "devices/+/sensors/#", Qos: 1}}})
 		pub := labtest.Encode(t, packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish}, ProtocolVersion: version,
 			TopicName: "devices/d/sensors/t", Payload: []byte("21.5")})
-		connect := labtest.Encode(t, labtest.RawConnect(version, fmt.Sprintf("split-v%d", version), "", "", true))
-		all := concat(connect, sub, pub)
-		splits := map[string][][]byte{
-			"one message for all":    {all},
-			"one byte a message":     bytesEach(all),
-			"split inside length":    {all[:1], all[1 : len(connect)+1], all[len(connect)+1 : len(connect)+3], all[len(connect)+3:]},
-			"connect then the rest":  {connect, concat(sub, pub)},
-			"paho-like pieces":       {connect[:2], connect[2:], sub[:2], sub[2:4], sub[4:], pub[:2], pub[2:]},
-			"straddling three packs": {all[:len(connect)-3], all[len(connect)-3 : len(connect)+len(sub)+2], all[len(connect)+len(sub)+2:]},
-		}
-		for name, msgs := range splits {
+		// Each case connects with a client id of its own: one id reused at
+		// once would race the previous connection's clean-up, which is not
+		// what this test is about.
+		n := 0
+		for name, msgs := range boundaryCases(sub, pub, func() []byte {
+			n++
+			return labtest.Encode(t, labtest.RawConnect(version, fmt.Sprintf("split-v%d-%d", version, n), "", "", true))
+		}) {
 			t.Run(fmt.Sprintf("v%d/%s", version, name), func(t *testing.T) {
-				c := dialWS(t, url)
-				br := bufio.NewReader(c)
-				for _, m := range msgs {
-					write(t, c, m)
-				}
-				_ = c.SetReadDeadline(time.Now().Add(labtest.Wait))
-				want := []byte{packets.Connack, packets.Suback, packets.Publish}
-				for _, typ := range want {
-					got, body, err := readRawPacketErr(br)
-					if err != nil {
-						t.Fatalf("waiting for %s: %v", packets.PacketNames[typ], err)
-					}
-					if got != typ {
-						t.Fatalf("got %s % x, want %s", packets.PacketNames[got], body, packets.PacketNames[typ])
-					}
-					if typ == packets.Suback && body[len(body)-1] != 1 {
-						t.Fatalf("SUBACK % x, want QoS 1 granted", body)
-					}
-					if typ == packets.Publish && !strings.HasSuffix(string(body), "21.5") {
-						t.Fatalf("PUBLISH % x", body)
-					}
-				}
+				testBoundaryCase(t, url, msgs)
 			})
+		}
+	}
+}
+
+// boundaryCases cuts CONNECT (a fresh one for each case), SUBSCRIBE and
+// PUBLISH into WebSocket messages in several ways.
+func boundaryCases(sub, pub []byte, newConnect func() []byte) map[string][][]byte {
+	cases := map[string]func(connect, all []byte) [][]byte{
+		"one message for all": func(connect, all []byte) [][]byte { return [][]byte{all} },
+		"one byte a message":  func(connect, all []byte) [][]byte { return bytesEach(all) },
+		"split inside length": func(connect, all []byte) [][]byte {
+			return [][]byte{all[:1], all[1 : len(connect)+1], all[len(connect)+1 : len(connect)+3], all[len(connect)+3:]}
+		},
+		"connect then the rest": func(connect, all []byte) [][]byte { return [][]byte{connect, concat(sub, pub)} },
+		"paho-like pieces": func(connect, all []byte) [][]byte {
+			return [][]byte{connect[:2], connect[2:], sub[:2], sub[2:4], sub[4:], pub[:2], pub[2:]}
+		},
+		"straddling three packs": func(connect, all []byte) [][]byte {
+			return [][]byte{all[:len(connect)-3], all[len(connect)-3 : len(connect)+len(sub)+2], all[len(connect)+len(sub)+2:]}
+		},
+	}
+	out := map[string][][]byte{}
+	for name, cut := range cases {
+		connect := newConnect()
+		out[name] = cut(connect, concat(connect, sub, pub))
+	}
+	return out
+}
+
+// testBoundaryCase sends msgs and expects CONNACK, a SUBACK granting QoS 1
+// and the PUBLISH back.
+func testBoundaryCase(t *testing.T, url string, msgs [][]byte) {
+	t.Helper()
+	c := dialWS(t, url)
+	br := bufio.NewReader(c)
+	for _, m := range msgs {
+		write(t, c, m)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(labtest.Wait))
+	for _, typ := range []byte{packets.Connack, packets.Suback, packets.Publish} {
+		got, body, err := readRawPacketErr(br)
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", packets.PacketNames[typ], err)
+		}
+		if got != typ {
+			t.Fatalf("got %s % x, want %s", packets.PacketNames[got], body, packets.PacketNames[typ])
+		}
+		if typ == packets.Suback && body[len(body)-1] != 1 {
+			t.Fatalf("SUBACK % x, want QoS 1 granted", body)
+		}
+		if typ == packets.Publish && !strings.HasSuffix(string(body), "21.5") {
+			t.Fatalf("PUBLISH % x", body)
 		}
 	}
 }
