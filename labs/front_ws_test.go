@@ -16,7 +16,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/eclipse/paho.golang/paho"
-	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/courselab/courselab/labs"
@@ -353,24 +352,7 @@ func (c oneByteReads) Read(p []byte) (int, error) { return c.Conn.Read(p[:min(le
 // bytes inside is refused by closing the connection. If this fails after a
 // mochi upgrade, the front must frame packets for mochi itself.
 func TestMochiContractReadsPacketsWhateverTheReadBoundaries(t *testing.T) {
-	server := mqtt.New(&mqtt.Options{InlineClient: true, Logger: labtest.QuietLogger()})
-	if err := server.AddHook(new(allowAll), nil); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close(); _ = server.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { _ = server.EstablishConnection("contract", oneByteReads{conn}) }()
-		}
-	}()
+	_, addr := startBareMochi(t, func(c net.Conn) net.Conn { return oneByteReads{c} })
 	for _, version := range []byte{4, 5} {
 		connect := labtest.Encode(t, labtest.RawConnect(version, fmt.Sprintf("bytes-v%d", version), "", "", true))
 		sub := labtest.Encode(t, packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Subscribe, Qos: 1}, PacketID: 3,
@@ -378,7 +360,7 @@ func TestMochiContractReadsPacketsWhateverTheReadBoundaries(t *testing.T) {
 		pub := labtest.Encode(t, packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish}, ProtocolVersion: version,
 			TopicName: "a/b", Payload: []byte("x")})
 		dial := func() (net.Conn, *bufio.Reader) {
-			c, err := net.Dial("tcp", ln.Addr().String())
+			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
 			}

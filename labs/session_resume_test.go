@@ -13,6 +13,35 @@ import (
 	"github.com/courselab/courselab/labs/labtest"
 )
 
+// startBareMochi serves a bare mochi broker (every client let in) on a free
+// loopback port for the contract tests, each connection handed over with
+// EstablishConnection as the front does; wrap, when set, stands between.
+func startBareMochi(t *testing.T, wrap func(net.Conn) net.Conn) (*mqtt.Server, string) {
+	t.Helper()
+	server := mqtt.New(&mqtt.Options{InlineClient: true, Logger: labtest.QuietLogger()})
+	if err := server.AddHook(new(allowAll), nil); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close(); _ = server.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if wrap != nil {
+				conn = wrap(conn)
+			}
+			go func() { _ = server.EstablishConnection("contract", conn) }()
+		}
+	}()
+	return server, ln.Addr().String()
+}
+
 // allowAll lets every client in, for a bare mochi broker.
 type allowAll struct{ mqtt.HookBase }
 
@@ -137,25 +166,7 @@ func TestResumedSessionResendsAnUnackedMessageAsDuplicate(t *testing.T) {
 // upgrade, mochi changed here: re-read sessionResumeHook and drop what is no
 // longer needed.
 func TestMochiContractResumedSessionCollidesWithClientIDs(t *testing.T) {
-	server := mqtt.New(&mqtt.Options{InlineClient: true, Logger: labtest.QuietLogger()})
-	if err := server.AddHook(new(allowAll), nil); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close(); _ = server.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { _ = server.EstablishConnection("contract", conn) }()
-		}
-	}()
-	addr := ln.Addr().String()
+	server, addr := startBareMochi(t, nil)
 
 	connect := labtest.RawConnect(4, "contract", "", "", false)
 	c, _ := labtest.RawDial(t, addr, connect)
