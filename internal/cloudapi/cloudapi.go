@@ -78,11 +78,8 @@ func (a *api) with(h handler) echo.HandlerFunc {
 				return werr
 			}
 		}
-		d := map[string]any{"method": c.Request().Method, "path": c.Request().URL.Path, "status": c.Response().Status}
-		if msg != "" {
-			d["error"] = msg
-		}
-		sb.Journal().Add(labs.Event{Kind: labs.KindREST, Platform: consoleRead(c.Request()), Detail: d})
+		sb.Journal().Add(labs.Event{Kind: labs.KindREST, Platform: consoleRead(c.Request()), Detail: &labs.RESTInfo{
+			Method: c.Request().Method, Path: c.Request().URL.Path, Status: c.Response().Status, Error: msg}})
 		return nil
 	}
 }
