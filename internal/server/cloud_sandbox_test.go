@@ -14,7 +14,9 @@ import (
 
 // swappableCatalog is a CatalogSource whose catalog a test replaces, as a
 // reload of the courses folder does.
-type swappableCatalog struct{ c atomic.Pointer[content.Catalog] }
+type swappableCatalog struct {
+	c atomic.Pointer[content.Catalog]
+}
 
 func (s *swappableCatalog) Catalog() *content.Catalog { return s.c.Load() }
 
