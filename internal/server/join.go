@@ -57,7 +57,7 @@ func (s *Server) joinSave(c echo.Context) error {
 	}
 	// Two learners called Ada would be one row too many for the
 	// instructor: the second is asked whether they are the first.
-	if l, err := s.store.LearnerNamed(c.Request().Context(), name); err == nil {
+	if l, err := s.store.LearnerNamed(c.Request().Context(), store.DefaultClass, name); err == nil {
 		return s.render(c, http.StatusConflict, "join", joinPage{page: s.page(), Next: next, Taken: l.Name})
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err

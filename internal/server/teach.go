@@ -147,13 +147,33 @@ func (s *Server) teachShow(c echo.Context) error {
 	return s.render(c, http.StatusOK, "teach", teachPage{page: s.page(), Class: cp, Reset: c.QueryParam("reset")})
 }
 
+// teachClass is the class a /teach request is about: the one its "class"
+// query parameter names, the default class without one. Every view of
+// /teach (table, live stream, CSV, and the pages beside them) shows this
+// class only.
+func (s *Server) teachClass(c echo.Context) (store.Class, error) {
+	id := c.QueryParam("class")
+	if id == "" {
+		id = store.DefaultClass
+	}
+	class, err := s.store.Class(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Class{}, notFound("There is no class %q. Open /teach/classes to see your classes.", id)
+	}
+	return class, err
+}
+
 // classPage reads the class and shapes the page v of it.
 func (s *Server) classPage(c echo.Context, v classView) (classPage, error) {
-	class, err := s.store.ClassProgress(c.Request().Context())
+	class, err := s.teachClass(c)
 	if err != nil {
 		return classPage{}, err
 	}
-	cp := buildClassPage(buildClassTable(s.courses.Catalog(), class), v, time.Now())
+	progress, err := s.store.ClassProgress(c.Request().Context(), class.ID)
+	if err != nil {
+		return classPage{}, err
+	}
+	cp := buildClassPage(buildClassTable(s.courses.Catalog(), class, progress), v, time.Now())
 	for i := range cp.Rows {
 		cp.Rows[i].Lab = s.labState(cp.Rows[i].ID)
 	}
@@ -184,7 +204,11 @@ func (s *Server) learnerRow(c echo.Context, id string, cols []viewColumn) (viewR
 	if err != nil {
 		return viewRow{}, err
 	}
-	t := buildClassTable(s.courses.Catalog(), []store.LearnerProgress{{Learner: l, Courses: progress}})
+	class, err := s.teachClass(c)
+	if err != nil {
+		return viewRow{}, err
+	}
+	t := buildClassTable(s.courses.Catalog(), class, []store.LearnerProgress{{Learner: l, Courses: progress}})
 	row := viewRowOf(t.Rows[0], cols, time.Now())
 	row.Lab = s.labState(id)
 	return row, nil
