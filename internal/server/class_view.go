@@ -79,6 +79,17 @@ func (v classView) Link() string {
 	return "/teach"
 }
 
+// Unfiltered is /teach showing the view's class, every learner.
+func (v classView) Unfiltered() string { return classView{Class: v.Class, Sort: "joined"}.Link() }
+
+// ExportURL is the CSV of the view's class.
+func (v classView) ExportURL() string {
+	if v.Class != "" && v.Class != store.DefaultClass {
+		return "/teach/export.csv?class=" + url.QueryEscape(v.Class)
+	}
+	return "/teach/export.csv"
+}
+
 // EventsURL is the stream that keeps this view live.
 func (v classView) EventsURL() string {
 	if q := v.values().Encode(); q != "" {
