@@ -114,7 +114,10 @@ func (s *Server) classSave(c echo.Context, class store.Class, isNew bool) error 
 	}
 	ctx := c.Request().Context()
 	if isNew {
-		p.Class, err = s.store.CreateClass(ctx, p.Class)
+		var created store.Class
+		if created, err = s.store.CreateClass(ctx, p.Class); err == nil {
+			p.Class = created
+		}
 	} else {
 		err = s.store.UpdateClass(ctx, p.Class)
 	}
