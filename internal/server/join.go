@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -82,15 +83,25 @@ func (s *Server) joinSave(c echo.Context) error {
 		return s.render(c, http.StatusForbidden, "join", joinPage{page: s.page(), Full: true})
 	}
 	setCookie(c, learnerCookie, s.cookies.Sign(id), cookieMaxAge)
+	welcomeAfterJoin(c)
 	s.log.Info("learner joined", "learner", id)
 	s.notifyClass(id)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
 // enroll stores the new learner unless the class already holds
-// --max-learners. Joins on this server are counted one at a time, so two
-// people cannot both take the last place.
+// --max-learners.
 func (s *Server) enroll(c echo.Context, id, name string) (full bool, err error) {
+	return s.enrollWith(c, func(ctx context.Context) error {
+		_, err := s.store.EnsureLearner(ctx, id, name)
+		return err
+	})
+}
+
+// enrollWith runs create, which adds a learner, unless the class already
+// holds --max-learners. Joins on this server are counted one at a time, so
+// two people cannot both take the last place.
+func (s *Server) enrollWith(c echo.Context, create func(ctx context.Context) error) (full bool, err error) {
 	s.joinMu.Lock()
 	defer s.joinMu.Unlock()
 	ctx := c.Request().Context()
@@ -101,8 +112,7 @@ func (s *Server) enroll(c echo.Context, id, name string) (full bool, err error) 
 	if len(all) >= s.cfg.MaxLearners {
 		return true, nil
 	}
-	_, err = s.store.EnsureLearner(ctx, id, name)
-	return false, err
+	return false, create(ctx)
 }
 
 // roundWait says a wait in words a person reads at a glance.
