@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -33,9 +34,35 @@ type Config struct {
 	MaxConnsPerAddr int            // connections open at once from one address on each listener
 	TrustedProxies  []netip.Prefix // reverse proxies whose X-Forwarded-For is believed
 
+	OIDC OIDC // single sign-on with the school's OpenID Connect provider; off when OIDC.Issuer is empty
+
 	// Secret signs cookies and derives lab credentials. It is not a flag:
 	// the serve command keeps it in the data folder.
 	Secret string
+}
+
+// OIDC is the single sign-on set-up. Learners may sign in with the
+// provider when Issuer is set; instructors too when InstructorClaim or
+// InstructorEmails says who they are.
+type OIDC struct {
+	Issuer       string   // the provider's issuer URL (its discovery document is below it)
+	ClientID     string   // courselab's client at the provider
+	ClientSecret string   // and its secret
+	ProviderName string   // shown on the button: "Sign in with <ProviderName>"
+	Scopes       []string // asked for at sign-in; always includes openid
+
+	InstructorClaim      string   // a claim that marks instructors ("groups"), with InstructorClaimValue
+	InstructorClaimValue string   // the value, or one of the values, it must hold ("teachers")
+	InstructorEmails     []string // verified e-mail addresses of instructors, lower case
+}
+
+// Enabled tells whether single sign-on is configured.
+func (o OIDC) Enabled() bool { return o.Issuer != "" }
+
+// SignsInInstructors tells whether some provider identity can be an
+// instructor; without a rule the instructor token is the only way in.
+func (o OIDC) SignsInInstructors() bool {
+	return o.Enabled() && (o.InstructorClaim != "" || len(o.InstructorEmails) > 0)
 }
 
 // option describes one flag and the environment variable behind it.
@@ -68,6 +95,13 @@ var options = []option{
 	{"trusted-proxy", "COURSELAB_TRUSTED_PROXY", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed", ""},
 	{"database", "COURSELAB_DATABASE", "PostgreSQL URL (postgres://user:pass@host/db) shared by the nodes of a cluster; without it SQLite in --data", ""},
 	{"secret-file", "COURSELAB_SECRET_FILE", "file with the secret every node of a cluster shares (signs cookies, derives lab passwords and tokens)", ""},
+	{"oidc-issuer", "COURSELAB_OIDC_ISSUER", "single sign-on: issuer URL of the school's OpenID Connect provider (classroom mode)", ""},
+	{"oidc-client-id", "COURSELAB_OIDC_CLIENT_ID", "single sign-on: client id registered at the provider", ""},
+	{"oidc-client-secret", "COURSELAB_OIDC_CLIENT_SECRET", "single sign-on: client secret (prefer the environment variable: flags show in ps)", ""},
+	{"oidc-provider-name", "COURSELAB_OIDC_PROVIDER_NAME", "single sign-on: name on the sign-in button (default: the issuer's host)", ""},
+	{"oidc-scopes", "COURSELAB_OIDC_SCOPES", "single sign-on: space-separated scopes asked for (add groups if the provider sends groups only then)", "openid profile email"},
+	{"oidc-instructor-claim", "COURSELAB_OIDC_INSTRUCTOR_CLAIM", "single sign-on: claim=value marking instructors, e.g. groups=teachers", ""},
+	{"oidc-instructors", "COURSELAB_OIDC_INSTRUCTORS", "single sign-on: comma-separated verified e-mail addresses of instructors", ""},
 }
 
 // Usage writes the flags, their defaults and environment variables to w.
@@ -78,7 +112,7 @@ func Usage(w io.Writer) {
 		if o.def != "" && o.def != "false" {
 			def = fmt.Sprintf(" (default %q)", o.def)
 		}
-		fmt.Fprintf(w, "  --%-19s %s%s [%s]\n", o.name, o.usage, def, o.env)
+		fmt.Fprintf(w, "  --%-22s %s%s [%s]\n", o.name, o.usage, def, o.env)
 	}
 }
 
@@ -160,7 +194,65 @@ func Parse(args []string, getenv func(string) string) (Config, error) {
 	if d := cfg.Database; d != "" && !strings.HasPrefix(d, "postgres://") && !strings.HasPrefix(d, "postgresql://") {
 		return Config{}, errors.New("--database: want a postgres:// URL, e.g. postgres://courselab:secret@db:5432/courselab (leave it out to keep SQLite in --data)")
 	}
+	if cfg.OIDC, err = parseOIDC(vals); err != nil {
+		return Config{}, err
+	}
+	if cfg.OIDC.Enabled() && !cfg.Classroom {
+		return Config{}, errors.New("--oidc-issuer: single sign-on is for classroom mode; add --classroom (personal mode has no sign-in at all)")
+	}
 	return cfg, nil
+}
+
+// parseOIDC reads the single sign-on flags; all of them are empty or the
+// issuer and the client are given.
+func parseOIDC(vals map[string]*string) (OIDC, error) {
+	o := OIDC{Issuer: strings.TrimRight(*vals["oidc-issuer"], "/"), ClientID: *vals["oidc-client-id"], ClientSecret: *vals["oidc-client-secret"],
+		ProviderName: *vals["oidc-provider-name"]}
+	if o.Issuer == "" {
+		for _, f := range []string{"oidc-client-id", "oidc-client-secret", "oidc-provider-name", "oidc-instructor-claim", "oidc-instructors"} {
+			if *vals[f] != "" {
+				return OIDC{}, fmt.Errorf("--%s is set but --oidc-issuer is not: give the issuer URL of your provider too, or leave out every --oidc flag", f)
+			}
+		}
+		return OIDC{}, nil
+	}
+	u, err := url.Parse(o.Issuer)
+	local := err == nil && (u.Hostname() == "localhost" || net.ParseIP(u.Hostname()) != nil && net.ParseIP(u.Hostname()).IsLoopback())
+	if err != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && local) {
+		return OIDC{}, fmt.Errorf("--oidc-issuer %q: want the provider's https:// issuer URL, e.g. https://sso.school.example/realms/school", o.Issuer)
+	}
+	if o.ClientID == "" || o.ClientSecret == "" {
+		return OIDC{}, errors.New("--oidc-issuer needs --oidc-client-id and --oidc-client-secret: register courselab as a client at your provider (see docs/DEPLOY.md)")
+	}
+	if o.ProviderName == "" {
+		o.ProviderName = u.Hostname()
+	}
+	o.Scopes = strings.Fields(*vals["oidc-scopes"])
+	hasOpenID := false
+	for _, sc := range o.Scopes {
+		hasOpenID = hasOpenID || sc == "openid"
+	}
+	if !hasOpenID {
+		o.Scopes = append([]string{"openid"}, o.Scopes...)
+	}
+	if c := strings.TrimSpace(*vals["oidc-instructor-claim"]); c != "" {
+		name, value, ok := strings.Cut(c, "=")
+		o.InstructorClaim, o.InstructorClaimValue = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || o.InstructorClaim == "" || o.InstructorClaimValue == "" {
+			return OIDC{}, fmt.Errorf("--oidc-instructor-claim %q: want claim=value, e.g. groups=teachers", c)
+		}
+	}
+	for _, e := range strings.Split(*vals["oidc-instructors"], ",") {
+		e = strings.ToLower(strings.TrimSpace(e))
+		if e == "" {
+			continue
+		}
+		if !strings.Contains(e, "@") {
+			return OIDC{}, fmt.Errorf("--oidc-instructors: %q is not an e-mail address", e)
+		}
+		o.InstructorEmails = append(o.InstructorEmails, e)
+	}
+	return o, nil
 }
 
 // parsePrefixes reads a comma-separated list of addresses (10.0.0.7) and

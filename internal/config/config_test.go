@@ -122,3 +122,53 @@ func TestParseClusterSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSingleSignOnFromEnvironmentAndFlags(t *testing.T) {
+	e := env(map[string]string{
+		"COURSELAB_CLASSROOM":          "true",
+		"COURSELAB_OIDC_ISSUER":        "https://sso.school.example/realms/school/",
+		"COURSELAB_OIDC_CLIENT_ID":     "courselab",
+		"COURSELAB_OIDC_CLIENT_SECRET": "from-the-environment",
+		"COURSELAB_OIDC_INSTRUCTORS":   " Grace@School.example , alan@school.example",
+	})
+	cfg, err := Parse([]string{"--oidc-instructor-claim", "groups=teachers", "--oidc-scopes", "profile email groups"}, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := OIDC{Issuer: "https://sso.school.example/realms/school", ClientID: "courselab", ClientSecret: "from-the-environment",
+		ProviderName: "sso.school.example", Scopes: []string{"openid", "profile", "email", "groups"},
+		InstructorClaim: "groups", InstructorClaimValue: "teachers", InstructorEmails: []string{"grace@school.example", "alan@school.example"}}
+	if !reflect.DeepEqual(cfg.OIDC, want) {
+		t.Fatalf("got %+v\nwant %+v", cfg.OIDC, want)
+	}
+	if !cfg.OIDC.Enabled() || !cfg.OIDC.SignsInInstructors() {
+		t.Error("configured single sign-on reads as off")
+	}
+	plain, err := Parse([]string{"--classroom"}, env(nil))
+	if err != nil || plain.OIDC.Enabled() || plain.OIDC.SignsInInstructors() {
+		t.Errorf("without --oidc-issuer single sign-on is on: %+v %v", plain.OIDC, err)
+	}
+}
+
+func TestParseRejectsIncompleteSingleSignOnWithTheFlagName(t *testing.T) {
+	full := []string{"--classroom", "--oidc-issuer", "https://sso.example", "--oidc-client-id", "c", "--oidc-client-secret", "s"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--classroom", "--oidc-client-id", "c"}, "--oidc-client-id is set but --oidc-issuer is not"},
+		{[]string{"--classroom", "--oidc-issuer", "https://sso.example"}, "needs --oidc-client-id and --oidc-client-secret"},
+		{[]string{"--classroom", "--oidc-issuer", "http://sso.example", "--oidc-client-id", "c", "--oidc-client-secret", "s"}, "https://"},
+		{[]string{"--oidc-issuer", "https://sso.example", "--oidc-client-id", "c", "--oidc-client-secret", "s"}, "add --classroom"},
+		{append(full, "--oidc-instructor-claim", "teachers"), "want claim=value"},
+		{append(full, "--oidc-instructors", "grace"), `"grace" is not an e-mail address`},
+	} {
+		_, err := Parse(tc.args, env(nil))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want it to say %q", tc.args, err, tc.want)
+		}
+	}
+	if cfg, err := Parse([]string{"--classroom", "--oidc-issuer", "http://127.0.0.1:5556/dex", "--oidc-client-id", "c", "--oidc-client-secret", "s"}, env(nil)); err != nil || cfg.OIDC.SignsInInstructors() {
+		t.Errorf("a provider on loopback over http (for trying it out): %v, instructors %v", err, cfg.OIDC.SignsInInstructors())
+	}
+}

@@ -105,6 +105,7 @@ func (s *Server) joinSave(c echo.Context) error {
 	}
 	s.learnerClasses.Store(id, class.ID)
 	setCookie(c, learnerCookie, s.cookies.Sign(id), cookieMaxAge)
+	welcomeAfterJoin(c)
 	s.log.Info("learner joined", "learner", id, "class", class.ID)
 	s.notifyClass(id)
 	return c.Redirect(http.StatusSeeOther, p.Next)
@@ -124,9 +125,18 @@ func (s *Server) joinClass(ctx context.Context, typed string) (store.Class, erro
 }
 
 // enroll stores the new learner unless the class already holds
-// --max-learners. Joins on this server are counted one at a time, so two
-// people cannot both take the last place.
+// --max-learners, in class.
 func (s *Server) enroll(c echo.Context, id, name, class string) (full bool, err error) {
+	return s.enrollWith(c, func(ctx context.Context) error {
+		_, err := s.store.EnsureLearnerInClass(ctx, id, name, class)
+		return err
+	})
+}
+
+// enrollWith runs create, which adds a learner, unless the class already
+// holds --max-learners. Joins on this server are counted one at a time, so
+// two people cannot both take the last place.
+func (s *Server) enrollWith(c echo.Context, create func(ctx context.Context) error) (full bool, err error) {
 	s.joinMu.Lock()
 	defer s.joinMu.Unlock()
 	ctx := c.Request().Context()
@@ -137,8 +147,7 @@ func (s *Server) enroll(c echo.Context, id, name, class string) (full bool, err 
 	if len(all) >= s.cfg.MaxLearners {
 		return true, nil
 	}
-	_, err = s.store.EnsureLearnerInClass(ctx, id, name, class)
-	return false, err
+	return false, create(ctx)
 }
 
 // roundWait says a wait in words a person reads at a glance.

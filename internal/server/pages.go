@@ -50,9 +50,20 @@ func loadPages(a *assets) (*pages, error) {
 // page is what every template needs besides its own data.
 type page struct {
 	Mode string // "personal" or "classroom", shown in the top bar
+	// SSO names the school's sign-in provider on the join page, when
+	// single sign-on is on; SSOInstructors offers it on the instructor's
+	// sign-in page too.
+	SSO            string
+	SSOInstructors bool
 }
 
-func (s *Server) page() page { return page{Mode: s.mode()} }
+func (s *Server) page() page {
+	p := page{Mode: s.mode()}
+	if s.sso != nil {
+		p.SSO, p.SSOInstructors = s.sso.Name(), s.sso.SignsInInstructors()
+	}
+	return p
+}
 
 // render executes a page and sends it.
 func (s *Server) render(c echo.Context, status int, name string, data any) error {

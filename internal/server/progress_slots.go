@@ -49,8 +49,8 @@ const authoringCSS = `<style>.authoring-error{display:block}</style>`
 
 // viewerSlots fills what differs per person in a shared page: the marks of
 // a course's sections (slot "mark"), its progress bar ("progress:ID"), the
-// overview's start or continue button ("continue:ID"), and whether
-// authoring errors show.
+// overview's start or continue button ("continue:ID"), whether authoring
+// errors show, and right after joining the resume link ("body:welcome").
 func (s *Server) viewerSlots(c echo.Context, courses ...*content.Course) map[string]string {
 	slots := map[string]string{}
 	if s.seesAuthoringErrors(c) {
@@ -65,6 +65,7 @@ func (s *Server) viewerSlots(c echo.Context, courses ...*content.Course) map[str
 	if !ok {
 		return slots
 	}
+	s.welcomeSlot(c, learner, slots)
 	set, err := s.reads.load(c.Request().Context(), s.store, learner)
 	if err != nil {
 		s.log.Warn("read progress", "learner", learner, "err", err)

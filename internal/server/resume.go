@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	qrcode "github.com/skip2/go-qrcode"
@@ -30,6 +31,58 @@ type resumePage struct {
 // resumeLink is the absolute address of a resume token on this server, as
 // the request reached it.
 func resumeLink(c echo.Context, token string) string { return siteURL(c, "/resume/"+token) }
+
+// welcomeCookie marks a browser that has just joined: the next course page
+// it opens shows the learner their resume link once (welcomeSlot).
+const (
+	welcomeCookie = "courselab_welcome"
+	welcomeMaxAge = 10 * time.Minute
+)
+
+// welcomeAfterJoin asks for the resume link panel on the learner's next
+// course page: right after joining is when a learner can still keep the
+// link, before they need it on another device.
+func welcomeAfterJoin(c echo.Context) {
+	setCookie(c, welcomeCookie, "1", welcomeMaxAge)
+}
+
+// welcomePanel is the resume link as the first page after joining shows
+// it, above the page and dismissible.
+type welcomePanel struct {
+	Name string
+	Link string
+	QR   template.HTML
+}
+
+// welcomeSlot fills the page's "body:welcome" slot with the resume link
+// panel when the browser has just joined, and forgets that it has, so the
+// panel shows once and never comes back in the learner's way.
+func (s *Server) welcomeSlot(c echo.Context, learner string, slots map[string]string) {
+	if _, err := c.Cookie(welcomeCookie); err != nil || c.Request().Method != http.MethodGet {
+		return
+	}
+	setCookie(c, welcomeCookie, "", -time.Second)
+	ctx := c.Request().Context()
+	l, err := s.store.Learner(ctx, learner)
+	if err != nil {
+		return
+	}
+	token, err := s.store.ResumeLink(ctx, learner)
+	if err != nil {
+		s.log.Warn("resume link for the welcome panel", "learner", learner, "err", err)
+		return
+	}
+	w := welcomePanel{Name: l.Name, Link: resumeLink(c, token)}
+	if w.QR, err = qrSVG(w.Link, "QR code of your resume link"); err != nil {
+		return
+	}
+	html, err := s.executePart("resume", "welcome-panel", w)
+	if err != nil {
+		s.log.Warn("welcome panel", "err", err)
+		return
+	}
+	slots[slotMarker("body", "welcome")] = html
+}
 
 // qrSVG draws text as a QR code in SVG: one path of dark modules, scaled
 // by the page, no image library needed. label says what it is to a screen

@@ -75,3 +75,38 @@ func TestLearnerContinuesOnAnotherDeviceByResumeLink(t *testing.T) {
 		t.Errorf("the new link: %d", r.status)
 	}
 }
+
+// TestTheFirstPageAfterJoiningShowsTheResumeLinkOnce: joining lands on the
+// page asked for, which shows the personal link and its QR code above the
+// page; the next page does not, and the link stays under /resume.
+func TestTheFirstPageAfterJoiningShowsTheResumeLinkOnce(t *testing.T) {
+	ts := newTestServer(t, true)
+	b := join(t, ts, "Ada Lovelace")
+	first := do(t, b, "GET", ts.URL+"/courses/hello", nil)
+	m := resumeLinkRE.FindStringSubmatch(first.body)
+	if first.status != 200 || m == nil || !strings.Contains(first.body, `id="welcome-title"`) || !strings.Contains(first.body, `<svg class="qr"`) {
+		t.Fatalf("first page after joining: %d, link %v", first.status, m)
+	}
+	if i, j := strings.Index(first.body, `id="welcome-title"`), strings.Index(first.body, `<main`); i > j {
+		t.Error("the panel is not above the page")
+	}
+	if r := do(t, b, "GET", ts.URL+"/courses/hello", nil); strings.Contains(r.body, `id="welcome-title"`) {
+		t.Error("the panel shows again on the next page")
+	}
+	if r := do(t, b, "GET", ts.URL+"/resume", nil); !strings.Contains(r.body, m[0]) {
+		t.Errorf("/resume shows another link than the panel did (%s)", m[0])
+	}
+	// Someone who did not just join (another learner's browser, a
+	// visitor with a stale welcome cookie but no session) sees no panel.
+	other := join(t, ts, "Grace Hopper")
+	do(t, other, "GET", ts.URL+"/courses/hello", nil)
+	if r := do(t, other, "GET", ts.URL+"/courses/hello/first", nil); strings.Contains(r.body, "welcome-title") {
+		t.Error("a learner who already saw the panel sees it on a section")
+	}
+	stranger := browser(t)
+	u := mustURL(t, ts.URL)
+	stranger.Jar.SetCookies(u, []*http.Cookie{{Name: welcomeCookie, Value: "1"}})
+	if r := do(t, stranger, "GET", ts.URL+"/courses/hello", nil); r.status != http.StatusSeeOther {
+		t.Errorf("a stranger with a welcome cookie: %d, want the join page", r.status)
+	}
+}

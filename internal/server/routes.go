@@ -23,6 +23,10 @@ func (s *Server) routes() {
 	e.POST("/join", s.joinSave)
 	e.GET("/resume/:token", s.resumeAsk)
 	e.POST("/resume/:token", s.resumeSave)
+	if s.sso != nil {
+		e.GET("/auth/oidc/start", s.oidcStart)
+		e.GET("/auth/oidc/callback", s.oidcCallback)
+	}
 
 	learner := e.Group("", s.requireLearner)
 	learner.GET("/", s.catalogShow)

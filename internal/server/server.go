@@ -18,6 +18,7 @@ import (
 
 	"github.com/courselab/courselab/content"
 	"github.com/courselab/courselab/internal/config"
+	"github.com/courselab/courselab/internal/oidc"
 	"github.com/courselab/courselab/internal/secret"
 	"github.com/courselab/courselab/internal/store"
 	"github.com/courselab/courselab/internal/throttle"
@@ -56,8 +57,11 @@ type Server struct {
 	streams        streamCap // live event streams per person
 	checks         *check.Engine
 	console        *consoleAPI
-	cookies        secret.Signer // learners' session cookies
-	instructor     secret.Signer // the instructor's cookie; keyed by the token, so a new token logs everyone out
+	cookies        secret.Signer  // learners' session cookies
+	instructor     secret.Signer  // the instructor's cookie; keyed by the token, so a new token logs everyone out
+	sso            *oidc.Provider // the school's OpenID Connect provider; nil without --oidc-issuer
+	ssoFlows       secret.Signer  // the cookie that carries a sign-in from its start to its return
+	ssoUsed        usedStates     // sign-ins that came back already, refused if replayed
 	echo           *echo.Echo
 
 	joins      *throttle.PerAddr // joins per source address; nil: no limit
@@ -104,6 +108,17 @@ func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Sto
 		if _, err := st.EnsureLearner(context.Background(), labs.PersonalLearner, "You"); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.OIDC.Enabled() {
+		s.sso, s.ssoFlows = oidc.New(cfg.OIDC), secret.NewSigner(cfg.Secret, "oidc sign-in")
+		go func() {
+			// Only to say at start what would otherwise fail at the first sign-in.
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			if err := s.sso.Check(ctx); err != nil {
+				s.log.Warn("single sign-on provider not reachable yet; learners can still join with a name", "err", err)
+			}
+		}()
 	}
 	s.node = newNodeID()
 	s.stopListen = s.listenCluster()

@@ -54,9 +54,9 @@ func (s *Server) instructorSession(c echo.Context) (store.InstructorSession, boo
 	case err != nil:
 		return is, false, ""
 	case is.Revoked:
-		return is, false, "Your instructor session was signed out from the sessions page. Enter the token again to continue."
+		return is, false, "Your instructor session was signed out from the sessions page. Sign in again to continue."
 	case !is.Active(time.Now()):
-		return is, false, "Your instructor session has expired (a sign-in lasts 12 hours). Enter the token again to continue."
+		return is, false, "Your instructor session has expired (a sign-in lasts 12 hours). Sign in again to continue."
 	}
 	return is, true, ""
 }
@@ -68,9 +68,10 @@ func (s *Server) isInstructor(c echo.Context) bool {
 	return ok
 }
 
-// signInInstructor starts a session and sets its cookie.
-func (s *Server) signInInstructor(c echo.Context) error {
-	is, err := s.store.StartInstructorSession(c.Request().Context(), "token from "+c.RealIP(), instructorSessionTTL)
+// signInInstructor starts a session for who (how they signed in, shown in
+// the list of sessions) and sets its cookie.
+func (s *Server) signInInstructor(c echo.Context, who string) error {
+	is, err := s.store.StartInstructorSession(c.Request().Context(), who, instructorSessionTTL)
 	if err != nil {
 		return err
 	}
@@ -95,7 +96,7 @@ func (s *Server) requireInstructor(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if tok := c.QueryParam("token"); tok != "" && s.tokenTry(c) == 0 && s.tokenMatches(tok) {
-			if err := s.signInInstructor(c); err != nil {
+			if err := s.signInInstructor(c, "token from "+c.RealIP()); err != nil {
 				return err
 			}
 			return c.Redirect(http.StatusSeeOther, localRedirect(c.Request().URL.Path))
@@ -137,7 +138,7 @@ func (s *Server) teachLogin(c echo.Context) error {
 		s.log.Warn("instructor login refused", "remote", c.RealIP())
 		return s.render(c, http.StatusUnauthorized, "teach_login", teachLoginPage{page: s.page(), Error: "That is not the instructor token. It was printed when courselab started the first time, and is kept in the data folder (instructor-token)."})
 	}
-	if err := s.signInInstructor(c); err != nil {
+	if err := s.signInInstructor(c, "token from "+c.RealIP()); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/teach")

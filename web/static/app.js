@@ -347,7 +347,17 @@
     });
   }
 
+  // Panels that may be put away (the resume link after joining).
+  function wireDismiss() {
+    document.querySelectorAll("[data-dismissible] [data-dismiss]").forEach(function (btn) {
+      btn.addEventListener("click", function () {
+        btn.closest("[data-dismissible]").remove();
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    wireDismiss();
     addCopyButtons();
     deferVideos();
     foldTocOnPhones();
