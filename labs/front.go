@@ -136,7 +136,10 @@ func (f *Front) handOver(c net.Conn, transport string, raw []byte, pk packets.Pa
 			refuse(c, pk, refuseTooMany)
 			return
 		}
-		err = sb.server.EstablishConnection(transport, newMeteredConn(c, sb, raw, pk))
+		conn := newMeteredConn(c, sb, raw, pk)
+		leave := sb.handovers.enter(conn, pk.Connect.ClientIdentifier)
+		err = sb.server.EstablishConnection(transport, conn)
+		leave()
 		sb.release()
 		f.labs.log.Debug("mqtt connection ended", "sandbox", learner, "error", err)
 		return

@@ -124,7 +124,8 @@ func disconnectReason(err error) string {
 func (h *journalHook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 	_, hadWill := h.hadWill.LoadAndDelete(cl)
 	reason := disconnectReason(err)
-	if cl.IsTakenOver() {
+	takenOver := cl.IsTakenOver() || errors.Is(cl.StopCause(), packets.ErrSessionTakenOver) || h.sb.handovers.superseded(cl.Net.Conn, cl.ID)
+	if takenOver {
 		reason = disconnectReason(packets.ErrSessionTakenOver)
 	}
 	h.sb.journal.Add(Event{Kind: KindDisconnect, ClientID: cl.ID, Detail: &DisconnectInfo{
@@ -132,7 +133,7 @@ func (h *journalHook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 		Reason:      reason,
 		SessionKept: !expire,
 		Transport:   cl.Net.Listener,
-		Coach:       coachText(disconnectCoach(cl.ID, err, cl.IsTakenOver(), hadWill, h.sb.delayedWillOf(cl.ID))),
+		Coach:       coachText(disconnectCoach(cl.ID, err, takenOver, hadWill, h.sb.delayedWillOf(cl.ID))),
 	}})
 }
 
