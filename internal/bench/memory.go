@@ -42,14 +42,14 @@ func ReportMemoryOnSignal(ctx context.Context, w io.Writer, heapPath string) {
 			}
 			runtime.GC()
 			metrics.Read(samples)
-			fmt.Fprintf(w, "bench memory: live_heap_bytes=%d released_bytes=%d runtime_total_bytes=%d\n",
-				samples[0].Value.Uint64(), samples[1].Value.Uint64(), samples[2].Value.Uint64())
-			if heapPath != "" {
+			if heapPath != "" { // before the line: the line says it is done
 				if f, err := os.Create(heapPath + "-" + strconv.Itoa(n) + ".pprof"); err == nil {
 					_ = pprof.WriteHeapProfile(f)
 					f.Close()
 				}
 			}
+			fmt.Fprintf(w, "bench memory: live_heap_bytes=%d released_bytes=%d runtime_total_bytes=%d\n",
+				samples[0].Value.Uint64(), samples[1].Value.Uint64(), samples[2].Value.Uint64())
 		}
 	}()
 }
