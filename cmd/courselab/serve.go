@@ -18,6 +18,7 @@ import (
 
 	"github.com/courselab/courselab/content"
 	"github.com/courselab/courselab/courses"
+	"github.com/courselab/courselab/internal/bench"
 	"github.com/courselab/courselab/internal/config"
 	"github.com/courselab/courselab/internal/connlimit"
 	"github.com/courselab/courselab/internal/secret"
@@ -47,6 +48,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	defer stopProfiles()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if os.Getenv(bench.MemorySignalEnv) == "1" {
+		bench.ReportMemoryOnSignal(ctx, stderr, strings.TrimSuffix(os.Getenv("COURSELAB_HEAP_PROFILE"), ".pprof"))
+	}
 	if err := serveUntilDone(ctx, cfg, logger, stdout); err != nil {
 		logger.Error("courselab stopped", "err", err)
 		return 1

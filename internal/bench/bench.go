@@ -23,12 +23,17 @@ import (
 // Options say what to run. Zero fields take the defaults of the goals.
 type Options struct {
 	Exe      string        // the courselab binary (serve, and bench --anchor-broker)
-	Modes    []string      // "mqtt", "rest", "check"
+	Modes    []string      // "mqtt", "latency", "rest", "check"
 	QoS      []byte        // MQTT mode: the QoS levels to run
 	Learners int           // MQTT mode: learners (default 200)
 	Rate     int           // MQTT mode: messages a second per learner (default 90)
 	Duration time.Duration // MQTT and REST modes: how long each run loads (default 10 s)
 	Settle   time.Duration // MQTT mode: quiet time before memory is read again (default 5 s)
+
+	// Latency mode: the MQTT load at a rate the machine carries, so that
+	// latency is not queueing (default 50 learners × 20 msg/s).
+	LatencyLearners int
+	LatencyRate     int
 
 	RESTLearners int // REST mode: learners posting values (default 20)
 	RESTRate     int // REST mode: posts a second per learner (default 50: 1,000/s for 20)
@@ -50,6 +55,8 @@ func (o Options) withDefaults() Options {
 	}
 	def(&o.Learners, 200)
 	def(&o.Rate, 90)
+	def(&o.LatencyLearners, 50)
+	def(&o.LatencyRate, 20)
 	def(&o.RESTLearners, 20)
 	def(&o.RESTRate, 50)
 	def(&o.CheckLearners, 100)
@@ -63,7 +70,7 @@ func (o Options) withDefaults() Options {
 		o.Settle = 5 * time.Second
 	}
 	if len(o.Modes) == 0 {
-		o.Modes = []string{"mqtt", "rest", "check"}
+		o.Modes = []string{"mqtt", "latency", "rest", "check"}
 	}
 	if len(o.QoS) == 0 {
 		o.QoS = []byte{0, 1}
@@ -96,6 +103,19 @@ func scenarios(o Options) ([]scenario, error) {
 						return runMessages(ctx, p, ls, o.Rate, o.Duration, q, false, o.Settle)
 					}})
 			}
+		case "latency":
+			for _, q := range o.QoS {
+				out = append(out, scenario{
+					slug:  fmt.Sprintf("latency-qos%d", q),
+					title: fmt.Sprintf("MQTT pub→sub latency at a carried load: %d learners × %d msg/s, QoS %d, %s", o.LatencyLearners, o.LatencyRate, q, o.Duration),
+					run: func(ctx context.Context, p *process) (*result, error) {
+						ls, err := joinClass(ctx, p, o.LatencyLearners)
+						if err != nil {
+							return nil, err
+						}
+						return runMessages(ctx, p, ls, o.LatencyRate, o.Duration, q, false, 0)
+					}})
+			}
 		case "rest":
 			out = append(out, scenario{
 				slug:  "rest",
@@ -120,7 +140,7 @@ func scenarios(o Options) ([]scenario, error) {
 					return runCheckBurst(ctx, p, ls)
 				}})
 		default:
-			return nil, fmt.Errorf("unknown mode %q: use mqtt, rest or check", m)
+			return nil, fmt.Errorf("unknown mode %q: use mqtt, latency, rest or check", m)
 		}
 	}
 	return out, nil
@@ -197,8 +217,11 @@ func line(r *result, check bool) string {
 	}
 	s := fmt.Sprintf("%.0f msg/s delivered (%d sent, %d failed), p50 %s p99 %s max %s, CPU/msg %s, RSS %.1f MiB at start, %.1f MiB under load",
 		r.msgsPerSecond(), r.sent, r.failed, ms(r.percentile(0.5)), ms(r.percentile(0.99)), ms(r.percentile(1)), us(r.cpuPerMessage()), r.rssStart, r.rssLoad)
+	if r.heapLoad > 0 {
+		s += fmt.Sprintf(" (live heap %.1f MiB)", r.heapLoad)
+	}
 	if r.rssAfter > 0 {
-		s += fmt.Sprintf(", RSS after the load %.1f MiB", r.rssAfter)
+		s += fmt.Sprintf(", RSS after the load %.1f MiB (live heap %.1f MiB), after the class left %.1f MiB (live heap %.1f MiB)", r.rssAfter, r.heapAfter, r.rssGone, r.heapGone)
 	}
 	return s
 }
@@ -229,9 +252,14 @@ func summary(w io.Writer, pairs [][2]*result, check bool) {
 			{"server CPU per message", func(r *result) float64 { return float64(r.cpuPerMessage()) / 1e3 }, "µs"},
 			{"RSS at start (before the class joins)", func(r *result) float64 { return r.rssStart }, "MiB"},
 			{"RSS under load", func(r *result) float64 { return r.rssLoad }, "MiB"},
+			{"live heap under load", func(r *result) float64 { return r.heapLoad }, "MiB"},
 		}
 		if pairs[0][0].rssAfter > 0 {
-			ms = append(ms, measure{"RSS after the load", func(r *result) float64 { return r.rssAfter }, "MiB"})
+			ms = append(ms,
+				measure{"RSS after the load (class connected, quiet)", func(r *result) float64 { return r.rssAfter }, "MiB"},
+				measure{"live heap after the load", func(r *result) float64 { return r.heapAfter }, "MiB"},
+				measure{"RSS after the class left", func(r *result) float64 { return r.rssGone }, "MiB"},
+				measure{"live heap after the class left", func(r *result) float64 { return r.heapGone }, "MiB"})
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -28,6 +28,10 @@ type result struct {
 	rssStart  float64         // MiB when the server was ready, before the class joined
 	rssLoad   float64         // MiB at the end of the load
 	rssAfter  float64         // MiB after the settle time without load
+	heapLoad  float64         // MiB of live heap at the end of the load (as of the last GC)
+	heapAfter float64         // MiB of live heap after the settle time without load
+	rssGone   float64         // MiB after the class disconnected and the settle time passed again
+	heapGone  float64         // MiB of live heap then
 	passed    int             // Check: answers that said passed
 	answered  time.Duration   // Check: until the last learner had the answer
 }
@@ -211,6 +215,7 @@ func runMessages(ctx context.Context, p *process, ls []*learner, rate int, d tim
 	}
 	r.cpu, r.sent, r.failed, r.received = cpu1-cpu0, sent.Load(), failed.Load(), received(clocks)
 	r.rssLoad = p.rssMiB()
+	r.heapLoad = p.liveHeapMiB()
 	for _, c := range clocks {
 		c.mu.Lock()
 		r.latencies = append(r.latencies, c.lat...)
@@ -219,14 +224,34 @@ func runMessages(ctx context.Context, p *process, ls []*learner, rate int, d tim
 	slices.Sort(r.latencies)
 	if settle > 0 {
 		// The class is still connected, only quiet.
-		select {
-		case <-time.After(settle):
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		if err := sleep(ctx, settle); err != nil {
+			return nil, err
 		}
-		r.rssAfter = p.rssMiB()
+		r.rssAfter, r.heapAfter = p.rssMiB(), p.liveHeapMiB()
+		// Then the class leaves (sandboxes stay until their idle timeout).
+		for _, cs := range [][]*paho.Client{subs, pubs} {
+			for i, c := range cs {
+				if c != nil {
+					_ = c.Disconnect(&paho.Disconnect{})
+					cs[i] = nil
+				}
+			}
+		}
+		if err := sleep(ctx, settle); err != nil {
+			return nil, err
+		}
+		r.rssGone, r.heapGone = p.rssMiB(), p.liveHeapMiB()
 	}
 	return r, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func received(clocks []*clock) int64 {

@@ -32,6 +32,7 @@ type process struct {
 	data string // courselab's data folder, removed at stop
 	done chan struct{}
 	logs tail
+	mem  chan uint64 // live heap bytes the process reported (ReportMemoryOnSignal)
 }
 
 // tail keeps the last lines a child wrote, for an error message.
@@ -63,7 +64,7 @@ var (
 // startProcess runs exe with args and waits until a line of its output
 // matches ready; the submatches are returned.
 func startProcess(ctx context.Context, name, exe string, args, env []string, ready *regexp.Regexp) (*process, []string, error) {
-	p := &process{name: name, done: make(chan struct{})}
+	p := &process{name: name, done: make(chan struct{}), mem: make(chan uint64, 1)}
 	p.cmd = exec.Command(exe, args...)
 	p.cmd.Env = append(withoutCourselabSettings(os.Environ()), env...)
 	out, err := p.cmd.StdoutPipe()
@@ -80,6 +81,14 @@ func startProcess(ctx context.Context, name, exe string, args, env []string, rea
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			line := sc.Text()
+			if m := memoryLine.FindStringSubmatch(line); m != nil {
+				n, _ := strconv.ParseUint(m[1], 10, 64)
+				select {
+				case p.mem <- n:
+				default:
+				}
+				continue
+			}
 			p.logs.add(line)
 			if m := ready.FindStringSubmatch(line); m != nil {
 				select {
@@ -132,9 +141,9 @@ func startCourselab(ctx context.Context, exe string, ports int, profile string) 
 	args := []string{"serve", "--classroom", "--addr", httpAddr, "--mqtt-addr", mqttAddr, "--data", data,
 		"--instructor-token", "bench-instructor", "--max-learners", "100000",
 		"--joins-per-minute", "1000000", "--max-conns-per-addr", "100000", "--max-conns", "100000"}
-	var env []string
+	env := []string{MemorySignalEnv + "=1"}
 	if profile != "" {
-		env = []string{"COURSELAB_CPU_PROFILE=" + profile + ".cpu.pprof", "COURSELAB_HEAP_PROFILE=" + profile + ".heap.pprof"}
+		env = append(env, "COURSELAB_CPU_PROFILE="+profile+".cpu.pprof", "COURSELAB_HEAP_PROFILE="+profile+".heap.pprof")
 	}
 	p, m, err := startProcess(ctx, "courselab", exe, args, env, servingAddr)
 	if err != nil {
@@ -192,6 +201,25 @@ func (p *process) cpuSeconds() (float64, error) {
 	return (ut + st) / 100, nil
 }
 
+// liveHeapMiB asks the process for its live heap (as of its last garbage
+// collection): SIGUSR1, answered by ReportMemoryOnSignal. 0 if it does not
+// answer within 2 s.
+func (p *process) liveHeapMiB() float64 {
+	select {
+	case <-p.mem: // a stale answer
+	default:
+	}
+	if p.cmd.Process.Signal(syscall.SIGUSR1) != nil {
+		return 0
+	}
+	select {
+	case n := <-p.mem:
+		return float64(n) / (1 << 20)
+	case <-time.After(2 * time.Second):
+		return 0
+	}
+}
+
 // rssMiB is the resident memory of the process.
 func (p *process) rssMiB() float64 {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
@@ -227,6 +255,7 @@ func ServeAnchorBroker(ctx context.Context, addr string, w io.Writer) error {
 	if err := server.Serve(); err != nil {
 		return err
 	}
+	ReportMemoryOnSignal(ctx, w, "")
 	fmt.Fprintf(w, "anchor broker listening on %s\n", ln.Addr())
 	<-ctx.Done()
 	return server.Close()

@@ -65,10 +65,14 @@ func TestSeedHandsOnCurlReachesSubscriber(t *testing.T) {
 	all.Sub(t, "devices/#", 1)
 
 	// curl -X POST ".../api/v2/devices/ESPDEVICE/sensors/TC/value" -H "accept: application/json;charset=utf-8" -H "Content-Type: application/json;charset=utf-8" -d "{ \"value\": 25}"
-	if code, body := call(t, "POST", api+"/api/v2/devices/ESPDEVICE/sensors/TC/value", "", `{ "value": 25}`); code != 200 {
-		t.Fatalf("POST value: %d %s", code, body)
+	code, answer := call(t, "POST", api+"/api/v2/devices/ESPDEVICE/sensors/TC/value", "", `{ "value": 25}`)
+	if code != 200 {
+		t.Fatalf("POST value: %d %s", code, answer)
 	}
 	m := sub.Next(t)
+	if answer != string(m.Payload)+"\n" {
+		t.Fatalf("the POST answered %q, the cloud published %q: the answer is the stored value", answer, m.Payload)
+	}
 	var got struct {
 		Value        json.Number `json:"value"`
 		Timestamp    string      `json:"timestamp"`

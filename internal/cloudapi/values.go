@@ -76,7 +76,14 @@ func (a *api) postValue(k labs.PointKind) handler {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, v)
+		// The value writes its own JSON: c.JSON would take it through the
+		// encoder's reflection and re-compact what MarshalJSON wrote, on
+		// every post. The newline is what c.JSON ends with.
+		b, err := v.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		return c.JSONBlob(http.StatusOK, append(b, '\n'))
 	}
 }
 
