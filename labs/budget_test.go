@@ -47,8 +47,8 @@ func TestSessionBudgetExpiresTheOldestOfflineSession(t *testing.T) {
 		t.Fatalf("sessions %v, want s1 s2 s3", got)
 	}
 	labtest.MustDial(t, addr, &paho.Connect{ClientID: "s4", CleanStart: true})
-	e := waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Detail["limit"] == "sessions" })
-	if e.ClientID != "s1" || !strings.Contains(fmt.Sprint(e.Detail["message"]), `"s1", expired`) {
+	e := waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "sessions" })
+	if e.ClientID != "s1" || !strings.Contains(e.Limit().Message, `"s1", expired`) {
 		t.Fatalf("journal line %+v does not say that s1 expired", e)
 	}
 	if got := strings.Join(sessionIDs(sb), " "); got != "s2 s3 s4" {
@@ -102,8 +102,8 @@ func TestHoardedSessionsStayWithinTheQueuedBytesBudget(t *testing.T) {
 	// Each session alone would hold 300 × 64 KiB: one after the other, oldest
 	// first, they expire; the journal says so.
 	waitEvent(t, sb, func(e labs.Event) bool {
-		return e.Kind == labs.KindLimit && e.Detail["limit"] == "queued-bytes" &&
-			strings.Contains(fmt.Sprint(e.Detail["message"]), "the oldest offline session")
+		return e.Kind == labs.KindLimit && e.Limit().Limit == "queued-bytes" &&
+			strings.Contains(e.Limit().Message, "the oldest offline session")
 	})
 }
 
@@ -123,8 +123,8 @@ func TestQueuedBytesBudgetExpiresOfflineSessionsOldestFirst(t *testing.T) {
 	if got := strings.Join(sessionIDs(sb), " "); got != "mid new" {
 		t.Fatalf("sessions %q; want the oldest offline one (old) expired, the others kept", got)
 	}
-	e := waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Detail["limit"] == "queued-bytes" })
-	if e.ClientID != "old" || !strings.Contains(fmt.Sprint(e.Detail["message"]), `"old", expired with its`) {
+	e := waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "queued-bytes" })
+	if e.ClientID != "old" || !strings.Contains(e.Limit().Message, `"old", expired with its`) {
 		t.Fatalf("journal line %+v does not say that old expired", e)
 	}
 }
@@ -158,5 +158,5 @@ func TestClientThatNeverAcknowledgesIsDisconnectedPastTheQueuedBytesBudget(t *te
 	if q := sb.QueuedBytes(); q > 1<<20 {
 		t.Fatalf("%d bytes still queued", q)
 	}
-	waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Detail["limit"] == "queued-bytes-client" })
+	waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "queued-bytes-client" })
 }

@@ -12,24 +12,13 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
-// The protocol coach: journal lines carry, in Detail[DetailCoach], a
-// sentence in plain words where learners are known to be puzzled by what
-// the broker did. courselab is the broker, so it can say why.
+// The protocol coach: journal lines carry, in the Coach of their detail
+// (Event.Coach), a sentence in plain words where learners are known to be
+// puzzled by what the broker did. courselab is the broker, so it can say
+// why.
 
-// DetailCoach is the Detail key of a journal line's explanation.
-const DetailCoach = "coach"
-
-// withCoach adds the explanation sentences to e (none: e unchanged).
-func withCoach(e Event, sentences []string) Event {
-	if len(sentences) == 0 {
-		return e
-	}
-	if e.Detail == nil {
-		e.Detail = map[string]any{}
-	}
-	e.Detail[DetailCoach] = strings.Join(sentences, " ")
-	return e
-}
+// coachText joins the explanation sentences ("" for none).
+func coachText(sentences []string) string { return strings.Join(sentences, " ") }
 
 // publishCoach explains a learner's publish: a retained message cleared,
 // a publish nobody heard, deliveries downgraded by a subscription's QoS,

@@ -36,8 +36,7 @@ func line(t *testing.T, sb *labs.Sandbox, kind, client, topic string, n int) str
 		for _, e := range sb.Journal().Since(0) {
 			if e.Kind == kind && (client == "" || e.ClientID == client) && (topic == "" || e.Topic == topic) {
 				if seen++; seen == n {
-					s, _ := e.Detail[labs.DetailCoach].(string)
-					return s
+					return e.Coach()
 				}
 			}
 		}

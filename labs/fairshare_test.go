@@ -72,9 +72,14 @@ func TestHugeClientIDsAndTopicsStayBoundedInTheJournal(t *testing.T) {
 		if len(e.ClientID) > labs.NameExcerpt || len(e.Topic) > labs.NameExcerpt {
 			t.Fatalf("%s event keeps a client id of %d bytes and a topic of %d", e.Kind, len(e.ClientID), len(e.Topic))
 		}
-		for k, v := range e.Detail {
-			if s, ok := v.(string); ok && len(s) > labs.TextExcerpt {
-				t.Fatalf("%s event keeps %s of %d bytes", e.Kind, k, len(s))
+		for _, s := range []string{e.Refused().Reason, e.Coach()} {
+			if len(s) > labs.TextExcerpt {
+				t.Fatalf("%s event keeps a text of %d bytes", e.Kind, len(s))
+			}
+		}
+		for _, f := range e.Subscribe().Filters {
+			if len(f.Filter) > labs.NameExcerpt {
+				t.Fatalf("%s event keeps a filter of %d bytes", e.Kind, len(f.Filter))
 			}
 		}
 	}
@@ -89,7 +94,7 @@ func TestJournalKeepsToItsByteBudget(t *testing.T) {
 	payload := strings.Repeat("p", labs.PayloadExcerpt)
 	for i := 0; i < labs.JournalSize; i++ {
 		sb.Journal().Add(labs.Event{Kind: labs.KindPublish, ClientID: strings.Repeat("c", 200), Topic: strings.Repeat("t", 200),
-			Payload: payload, Detail: map[string]any{"reason": strings.Repeat("r", 400)}})
+			Payload: payload, Detail: &labs.MessageInfo{Coach: strings.Repeat("r", 400)}})
 	}
 	all := sb.Journal().Since(0)
 	if b := sb.Journal().Bytes(); b > labs.JournalBytes || len(all) == 0 || len(all) == labs.JournalSize {
@@ -145,14 +150,14 @@ func TestRepeatedLimitCountStaysWithItsBurst(t *testing.T) {
 		}
 	}
 	sb := l.Lookup(labs.PersonalLearner)
-	isLimit := func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Detail["limit"] == "clients" }
+	isLimit := func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "clients" }
 	// The burst's lines, and the refusals they stand for, once summed up.
 	count := func() (lines, counted int) {
 		for _, e := range sb.Journal().Since(0) {
 			if isLimit(e) {
 				lines++
 				counted++
-				if more, ok := e.Detail["more"].(int); ok {
+				if more := e.Limit().More; more > 0 {
 					counted += more - 1 // a summary stands for its "more", not for one more refusal
 				}
 			}
@@ -171,7 +176,7 @@ func TestRepeatedLimitCountStaysWithItsBurst(t *testing.T) {
 		t.Fatal("a second client got in over a limit of 1")
 	}
 	later := waitEvent(t, sb, func(e labs.Event) bool { return isLimit(e) && e.ClientID == "later" })
-	if later.Detail["more"] != nil || later.Detail["repeated"] != nil {
+	if later.Limit().More != 0 {
 		t.Fatalf("a later, unrelated refusal carries the burst's count: %+v", later.Detail)
 	}
 }
@@ -208,7 +213,7 @@ func TestSustainedFloodIsDisconnectedAndFreesItsSlot(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Detail["limit"] == "publish-flood" })
+	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "publish-flood" })
 }
 
 func TestJournalMergesTheLearnersEventsAndTheRefusalsInOrder(t *testing.T) {

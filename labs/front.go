@@ -150,7 +150,7 @@ func (f *Front) handOver(c net.Conn, transport string, raw []byte, pk packets.Pa
 func (f *Front) refused(pk packets.Packet, transport string, why connectRefusal) {
 	if sb := f.labs.Lookup(string(pk.Connect.Username)); sb != nil {
 		sb.note("refused", Event{Kind: KindRefused, ClientID: pk.Connect.ClientIdentifier,
-			Detail: map[string]any{"reason": why.reason, "transport": transport}})
+			Detail: &RefusedInfo{Reason: why.reason, Transport: transport}})
 	}
 }
 

@@ -61,7 +61,7 @@ func TestQoS2DeliveredExactlyOnce(t *testing.T) {
 	}
 	sub.None(t, 300*time.Millisecond)
 	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool {
-		return e.Kind == labs.KindAck && e.ClientID == "sub2" && e.Detail["packet"] == "PUBCOMP"
+		return e.Kind == labs.KindAck && e.ClientID == "sub2" && e.Ack().Packet == "PUBCOMP"
 	})
 }
 
@@ -216,7 +216,7 @@ func TestMQTTOverWebSocket(t *testing.T) {
 		t.Fatal(string(m.Payload))
 	}
 	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool {
-		return e.Kind == labs.KindConnect && e.Detail["transport"] == labs.TransportWS
+		return e.Kind == labs.KindConnect && e.Connect().Transport == labs.TransportWS
 	})
 }
 
@@ -231,7 +231,7 @@ func TestClientsPerSandboxLimit(t *testing.T) {
 	if _, ack := labtest.RawDial(t, addr, labtest.RawConnect(4, "c4", "", "", true)); ack.ReasonCode != 0x03 {
 		t.Fatalf("v3: %#x", ack.ReasonCode)
 	}
-	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Detail["limit"] == "clients" })
+	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "clients" })
 }
 
 func TestSubscriptionCap(t *testing.T) {

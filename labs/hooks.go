@@ -65,23 +65,24 @@ func protocolName(v byte) string {
 }
 
 func (h *journalHook) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
-	d := map[string]any{
-		"protocol":    protocolName(cl.Properties.ProtocolVersion),
-		"clean_start": pk.Connect.Clean,
-		"keep_alive":  pk.Connect.Keepalive,
-		"transport":   cl.Net.Listener,
+	d := &ConnectInfo{
+		Protocol:   protocolName(cl.Properties.ProtocolVersion),
+		CleanStart: pk.Connect.Clean,
+		KeepAlive:  pk.Connect.Keepalive,
+		Transport:  cl.Net.Listener,
 	}
 	if pk.Connect.UsernameFlag {
-		d["username"] = string(pk.Connect.Username)
+		d.Username = string(pk.Connect.Username)
 	}
 	if cl.Properties.ProtocolVersion == 5 {
-		d["session_expiry"] = pk.Properties.SessionExpiryInterval
+		expiry := pk.Properties.SessionExpiryInterval
+		d.SessionExpiry = &expiry
 	}
 	if pk.Connect.WillFlag {
-		d["will_topic"] = pk.Connect.WillTopic
-		d["will_qos"] = pk.Connect.WillQos
-		d["will_retain"] = pk.Connect.WillRetain
-		d["will_payload"] = excerpt(pk.Connect.WillPayload)
+		d.WillTopic = pk.Connect.WillTopic
+		d.WillQoS = pk.Connect.WillQos
+		d.WillRetain = pk.Connect.WillRetain
+		d.WillPayload = excerpt(pk.Connect.WillPayload)
 		h.hadWill.Store(cl, true)
 	}
 	h.sb.journal.Add(Event{Kind: KindConnect, ClientID: cl.ID, Detail: d})
@@ -90,9 +91,9 @@ func (h *journalHook) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
 	// Mirror mochi's inheritClientSession, which runs right after this hook.
 	if old, ok := h.sb.server.Clients.Get(cl.ID); ok && !pk.Connect.Clean &&
 		!(old.Properties.Clean && old.Properties.ProtocolVersion < 5) {
-		h.sb.journal.Add(Event{Kind: KindSessionResumed, ClientID: cl.ID, Detail: map[string]any{
-			"subscriptions": old.State.Subscriptions.Len(),
-			"queued":        old.State.Inflight.Len(),
+		h.sb.journal.Add(Event{Kind: KindSessionResumed, ClientID: cl.ID, Detail: &ResumedInfo{
+			Subscriptions: old.State.Subscriptions.Len(),
+			Queued:        old.State.Inflight.Len(),
 		}})
 	}
 	h.sb.sysOnConnect()
@@ -126,12 +127,13 @@ func (h *journalHook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 	if cl.IsTakenOver() {
 		reason = disconnectReason(packets.ErrSessionTakenOver)
 	}
-	h.sb.journal.Add(withCoach(Event{Kind: KindDisconnect, ClientID: cl.ID, Detail: map[string]any{
-		"graceful":     err == nil,
-		"reason":       reason,
-		"session_kept": !expire,
-		"transport":    cl.Net.Listener,
-	}}, disconnectCoach(cl.ID, err, cl.IsTakenOver(), hadWill, h.sb.delayedWillOf(cl.ID))))
+	h.sb.journal.Add(Event{Kind: KindDisconnect, ClientID: cl.ID, Detail: &DisconnectInfo{
+		Graceful:    err == nil,
+		Reason:      reason,
+		SessionKept: !expire,
+		Transport:   cl.Net.Listener,
+		Coach:       coachText(disconnectCoach(cl.ID, err, cl.IsTakenOver(), hadWill, h.sb.delayedWillOf(cl.ID))),
+	}})
 }
 
 func (h *journalHook) OnSubscribed(cl *mqtt.Client, pk packets.Packet, codes []byte) {
@@ -146,11 +148,11 @@ func (h *journalHook) OnSubscribed(cl *mqtt.Client, pk packets.Packet, codes []b
 		}
 		res = append(res, r)
 	}
-	e := Event{Kind: KindSubscribe, ClientID: cl.ID, Detail: map[string]any{"filters": res}}
+	e := Event{Kind: KindSubscribe, ClientID: cl.ID, Detail: &SubscribeInfo{Filters: res, Coach: coachText(subscribeCoach(res))}}
 	if len(res) > 0 {
 		e.Topic, e.QoS = res[0].Filter, res[0].QoS
 	}
-	h.sb.journal.Add(withCoach(e, subscribeCoach(res)))
+	h.sb.journal.Add(e)
 }
 
 func (h *journalHook) OnUnsubscribed(cl *mqtt.Client, pk packets.Packet) {
@@ -161,7 +163,7 @@ func (h *journalHook) OnUnsubscribed(cl *mqtt.Client, pk packets.Packet) {
 	for _, f := range pk.Filters {
 		fs = append(fs, f.Filter)
 	}
-	e := Event{Kind: KindUnsubscribe, ClientID: cl.ID, Detail: map[string]any{"filters": fs}}
+	e := Event{Kind: KindUnsubscribe, ClientID: cl.ID, Detail: &UnsubscribeInfo{Filters: fs}}
 	if len(fs) > 0 {
 		e.Topic = fs[0]
 	}
@@ -180,10 +182,13 @@ func (h *journalHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 		e.Platform = true
 	} else {
 		e.ClientID = cl.ID
+		d := MessageInfo{Dup: pk.FixedHeader.Dup, Coach: coachText(publishCoach(h.sb.server, cl, pk))}
 		if pk.FixedHeader.Qos > 0 {
-			e.Detail = map[string]any{"packet_id": pk.PacketID} // pairs the publish with its PUBACK/PUBCOMP
+			d.PacketID = pk.PacketID // pairs the publish with its PUBACK/PUBCOMP
 		}
-		e = withCoach(e, publishCoach(h.sb.server, cl, pk))
+		if d != (MessageInfo{}) {
+			e.Detail = &d
+		}
 	}
 	h.sb.journal.Add(e)
 }
@@ -209,17 +214,17 @@ func (h *journalHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte)
 		e := Event{Kind: KindDeliver, ClientID: cl.ID, Topic: pk.TopicName, Payload: excerpt(pk.Payload),
 			QoS: pk.FixedHeader.Qos, Retain: pk.FixedHeader.Retain}
 		if pk.FixedHeader.Qos > 0 {
-			e.Detail = map[string]any{"packet_id": pk.PacketID, "dup": pk.FixedHeader.Dup}
+			e.Detail = &MessageInfo{PacketID: pk.PacketID, Dup: pk.FixedHeader.Dup}
 		}
 		h.sb.journal.Add(e)
 	case packets.Puback, packets.Pubcomp, packets.Pubrec:
 		if pk.FixedHeader.Type == packets.Pubrec && pk.ReasonCode < packets.ErrUnspecifiedError.Code {
 			return // a QoS 2 step, not its end
 		}
-		d := map[string]any{"packet": ackName(pk.FixedHeader.Type), "from": "broker", "packet_id": pk.PacketID}
+		d := &AckInfo{Packet: ackName(pk.FixedHeader.Type), From: "broker", PacketID: pk.PacketID}
 		if pk.ReasonCode >= packets.ErrUnspecifiedError.Code {
-			d["reason_code"] = pk.ReasonCode
-			d["reason"] = pk.Properties.ReasonString
+			d.ReasonCode = pk.ReasonCode
+			d.Reason = pk.Properties.ReasonString
 		}
 		h.sb.journal.Add(Event{Kind: KindAck, ClientID: cl.ID, Detail: d})
 	}
@@ -227,8 +232,8 @@ func (h *journalHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte)
 
 func (h *journalHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	if t := pk.FixedHeader.Type; t == packets.Puback || t == packets.Pubcomp {
-		h.sb.journal.Add(Event{Kind: KindAck, ClientID: cl.ID, Detail: map[string]any{
-			"packet": ackName(t), "from": "client", "packet_id": pk.PacketID,
+		h.sb.journal.Add(Event{Kind: KindAck, ClientID: cl.ID, Detail: &AckInfo{
+			Packet: ackName(t), From: "client", PacketID: pk.PacketID,
 		}})
 	}
 	return pk, nil

@@ -97,7 +97,7 @@ func (s *Sandbox) housekeep(now time.Time) {
 		if err := s.server.Publish(w.will.TopicName, w.will.Payload, w.will.Retain, w.will.Qos); err == nil {
 			s.journal.Add(Event{Kind: KindWill, ClientID: dueIDs[i], Topic: w.will.TopicName,
 				Payload: excerpt(w.will.Payload), QoS: w.will.Qos, Retain: w.will.Retain,
-				Detail: map[string]any{"delayed_s": w.will.WillDelayInterval}})
+				Detail: &MessageInfo{DelayedS: w.will.WillDelayInterval}})
 		}
 	}
 	if sysDue {

@@ -3,45 +3,12 @@ package labs
 import (
 	"context"
 	"encoding/hex"
-	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
-
-// Event kinds recorded in a Journal.
-const (
-	KindConnect        = "connect"
-	KindDisconnect     = "disconnect"
-	KindSubscribe      = "subscribe"
-	KindUnsubscribe    = "unsubscribe"
-	KindPublish        = "publish"
-	KindDeliver        = "deliver"
-	KindAck            = "ack"
-	KindWill           = "will"
-	KindSessionResumed = "session-resumed"
-	KindREST           = "rest"
-	KindLimit          = "limit"
-	KindRefused        = "refused"
-	KindNotice         = "notice" // a sentence for the learner from the platform, in Detail["message"]
-)
-
-// Event is one thing that happened in a sandbox, as the lab console shows it
-// and as exercise checks read it.
-type Event struct {
-	Seq      uint64         `json:"seq"`
-	Time     time.Time      `json:"time"`
-	Kind     string         `json:"kind"`
-	ClientID string         `json:"client_id,omitempty"`
-	Platform bool           `json:"platform,omitempty"` // courselab's own doing (its publishes, the lab console's REST reads), not the learner's
-	Topic    string         `json:"topic,omitempty"`
-	Payload  string         `json:"payload,omitempty"` // an excerpt: the first PayloadExcerpt bytes, hex if not UTF-8
-	QoS      byte           `json:"qos"`
-	Retain   bool           `json:"retain,omitempty"`
-	Detail   map[string]any `json:"detail,omitempty"`
-}
 
 // JournalSize is how many events a sandbox keeps; older ones are forgotten.
 const JournalSize = 2000
@@ -165,7 +132,9 @@ func (j *Journal) Add(e Event) Event {
 	}
 	e.ClientID = clip(e.ClientID, NameExcerpt)
 	e.Topic = clip(e.Topic, NameExcerpt)
-	e.Detail = clipDetail(e.Detail)
+	if e.Detail != nil {
+		e.Detail = e.Detail.clipped()
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.seq++
@@ -294,81 +263,12 @@ func clip(s string, n int) string {
 	return s[:cut] + "…"
 }
 
-// clipDetail bounds the strings of a Detail, copying it only if one is too long.
-func clipDetail(d map[string]any) map[string]any {
-	long := false
-	for _, v := range d {
-		long = long || tooLong(v)
-	}
-	if !long {
-		return d
-	}
-	out := make(map[string]any, len(d))
-	for k, v := range d {
-		out[k] = clipValue(v)
-	}
-	return out
-}
-
-func longName(s string) bool { return len(s) > NameExcerpt }
-
-func tooLong(v any) bool {
-	switch x := v.(type) {
-	case string:
-		return len(x) > TextExcerpt
-	case []string:
-		return slices.ContainsFunc(x, longName)
-	case []FilterResult:
-		return slices.ContainsFunc(x, func(f FilterResult) bool { return longName(f.Filter) })
-	}
-	return false
-}
-
-func clipValue(v any) any {
-	switch x := v.(type) {
-	case string:
-		return clip(x, TextExcerpt)
-	case []string:
-		y := make([]string, len(x))
-		for i, s := range x {
-			y[i] = clip(s, NameExcerpt)
-		}
-		return y
-	case []FilterResult:
-		y := make([]FilterResult, len(x))
-		for i, f := range x {
-			f.Filter = clip(f.Filter, NameExcerpt)
-			y[i] = f
-		}
-		return y
-	}
-	return v
-}
-
 // eventSize estimates the memory an Event holds: the struct, its strings and
-// its Detail map. It need not be exact, only close, for JournalBytes.
+// its detail. It need not be exact, only close, for JournalBytes.
 func eventSize(e Event) int {
 	n := 120 + len(e.ClientID) + len(e.Topic) + len(e.Payload)
-	if e.Detail == nil {
-		return n
-	}
-	n += 300 // a small map's header and first bucket
-	for k, v := range e.Detail {
-		n += len(k)
-		switch x := v.(type) {
-		case string:
-			n += 16 + len(x)
-		case []string:
-			for _, s := range x {
-				n += 16 + len(s)
-			}
-		case []FilterResult:
-			for _, f := range x {
-				n += 24 + len(f.Filter)
-			}
-		default:
-			n += 16
-		}
+	if e.Detail != nil {
+		n += e.Detail.size()
 	}
 	return n
 }

@@ -2,7 +2,6 @@ package labs
 
 import (
 	"fmt"
-	"maps"
 	"time"
 )
 
@@ -72,17 +71,16 @@ func (s *Sandbox) flushNotes(now time.Time) {
 func summary(n heldNotes) Event {
 	e := n.latest
 	e.Time = time.Time{}
-	e.Detail = maps.Clone(e.Detail)
-	if e.Detail == nil {
-		e.Detail = map[string]any{}
-	}
-	e.Detail["more"] = n.count
 	more := fmt.Sprintf(" (%d more like this within a second)", n.count)
-	switch e.Kind {
-	case KindLimit:
-		e.Detail["message"] = fmt.Sprint(e.Detail["message"]) + more
-	case KindRefused:
-		e.Detail["reason"] = fmt.Sprint(e.Detail["reason"]) + more
+	switch d := e.Detail.(type) {
+	case *LimitInfo:
+		c := *d
+		c.More, c.Message = n.count, c.Message+more
+		e.Detail = &c
+	case *RefusedInfo:
+		c := *d
+		c.More, c.Reason = n.count, c.Reason+more
+		e.Detail = &c
 	}
 	return e
 }

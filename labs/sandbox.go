@@ -166,7 +166,7 @@ func (s *Sandbox) release() {
 // (see note) so that a flood does not wash the rest of the journal away.
 func (s *Sandbox) limit(kind, clientID, topic, msg string) {
 	s.note("limit:"+kind, Event{Kind: KindLimit, ClientID: clientID, Topic: topic,
-		Detail: map[string]any{"limit": kind, "message": msg}})
+		Detail: &LimitInfo{Limit: kind, Message: msg}})
 }
 
 // closeIfIdle marks the sandbox closed if no client holds it and it saw no

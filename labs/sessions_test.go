@@ -46,7 +46,7 @@ func TestSessionsAndRetainedShowTheLearnersClientsOnly(t *testing.T) {
 	}
 	hasPacketID := func() bool {
 		for _, e := range sb.Journal().Since(0) {
-			if e.Kind == labs.KindPublish && !e.Platform && e.Detail["packet_id"] != nil {
+			if e.Kind == labs.KindPublish && !e.Platform && e.Message().PacketID != 0 {
 				return true
 			}
 		}

@@ -35,7 +35,7 @@ func BenchmarkRESTToSubscriber(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if sub, _, err = labtest.Over(b, websocket.NetConn(context.Background(), c, websocket.MessageBinary), cp); err != nil {
+				if sub, _, err = labtest.Over(b, labtest.SerialisedWrites(websocket.NetConn(context.Background(), c, websocket.MessageBinary)), cp); err != nil {
 					b.Fatal(err)
 				}
 			}

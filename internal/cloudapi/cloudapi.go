@@ -78,11 +78,8 @@ func (a *api) with(h handler) echo.HandlerFunc {
 				return werr
 			}
 		}
-		d := map[string]any{"method": c.Request().Method, "path": c.Request().URL.Path, "status": c.Response().Status}
-		if msg != "" {
-			d["error"] = msg
-		}
-		sb.Journal().Add(labs.Event{Kind: labs.KindREST, Platform: consoleRead(c.Request()), Detail: d})
+		sb.Journal().Add(labs.Event{Kind: labs.KindREST, Platform: consoleRead(c.Request()), Detail: &labs.RESTInfo{
+			Method: c.Request().Method, Path: c.Request().URL.Path, Status: c.Response().Status, Error: msg}})
 		return nil
 	}
 }
@@ -155,6 +152,15 @@ func jsonError(c echo.Context, status int, msg string) error {
 // accepted: the course's curl sends "application/json;charset=utf-8", others
 // send none.
 func readJSON(c echo.Context, sb *labs.Sandbox, example string) (any, error) {
+	body, err := readBody(c, sb, example)
+	if err != nil {
+		return nil, err
+	}
+	return decodeJSON(body, example)
+}
+
+// readBody reads a non-empty body of at most the sandbox's packet size.
+func readBody(c echo.Context, sb *labs.Sandbox, example string) ([]byte, error) {
 	limit := sb.Limits().PacketSize
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, int64(limit)+1))
 	if err != nil {
@@ -166,6 +172,11 @@ func readJSON(c echo.Context, sb *labs.Sandbox, example string) (any, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, &apiError{http.StatusBadRequest, noBody + ": send JSON like " + example}
 	}
+	return body, nil
+}
+
+// decodeJSON decodes one JSON value, numbers kept as json.Number.
+func decodeJSON(body []byte, example string) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any

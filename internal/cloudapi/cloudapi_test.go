@@ -101,7 +101,7 @@ func TestSeedHandsOnCurlReachesSubscriber(t *testing.T) {
 	sb := l.Lookup(labs.PersonalLearner)
 	var rest, platform bool
 	for _, e := range sb.Journal().Since(0) {
-		rest = rest || e.Kind == labs.KindREST && e.Detail["status"] == 200
+		rest = rest || e.Kind == labs.KindREST && e.REST().Status == 200
 		platform = platform || e.Kind == labs.KindPublish && e.Platform && e.Topic == "devices/ESPDEVICE/sensors/TC/value"
 	}
 	if !rest || !platform {
@@ -148,7 +148,7 @@ func TestBadRESTRequestsGetClearErrors(t *testing.T) {
 	}
 	var restErr bool
 	for _, e := range l.Lookup(labs.PersonalLearner).Journal().Since(0) {
-		restErr = restErr || e.Kind == labs.KindREST && e.Detail["status"] == 400 && e.Detail["error"] != nil
+		restErr = restErr || e.Kind == labs.KindREST && e.REST().Status == 400 && e.REST().Error != ""
 	}
 	if !restErr {
 		t.Fatal("journal lacks the failed REST calls")

@@ -1,6 +1,8 @@
 package cloudapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -66,26 +68,9 @@ func (a *api) getValues(k labs.PointKind) handler {
 // JSON value.
 func (a *api) postValue(k labs.PointKind) handler {
 	return func(c echo.Context, sb *labs.Sandbox) error {
-		body, err := readJSON(c, sb, valueExample)
+		value, ts, err := valueBody(c, sb)
 		if err != nil {
 			return err
-		}
-		var ts time.Time
-		value := body
-		if m, ok := body.(map[string]any); ok {
-			v, has := m["value"]
-			if !has {
-				return badRequest(`the body has no "value": send JSON like %s`, valueExample)
-			}
-			value = v
-			if t, ok := m["timestamp"]; ok && t != nil {
-				s, isStr := t.(string)
-				parsed, perr := time.Parse(time.RFC3339, s)
-				if !isStr || perr != nil {
-					return badRequest(`"timestamp" must be a date like "2025-01-31T10:00:00.000Z" (or leave it out)`)
-				}
-				ts = parsed
-			}
 		}
 		v, err := sb.Cloud().PostValue(k, c.Param("d"), c.Param("p"), value, ts)
 		if err != nil {
@@ -93,4 +78,121 @@ func (a *api) postValue(k labs.PointKind) handler {
 		}
 		return c.JSON(http.StatusOK, v)
 	}
+}
+
+// valueBody reads the value (and the timestamp, zero if none) of a posted
+// value's body.
+func valueBody(c echo.Context, sb *labs.Sandbox) (value any, ts time.Time, err error) {
+	raw, err := readBody(c, sb, valueExample)
+	if err != nil {
+		return nil, ts, err
+	}
+	if v, ok := plainValue(raw); ok {
+		return v, ts, nil
+	}
+	body, err := decodeJSON(raw, valueExample)
+	if err != nil {
+		return nil, ts, err
+	}
+	m, ok := body.(map[string]any)
+	if !ok {
+		return body, ts, nil
+	}
+	v, has := m["value"]
+	if !has {
+		return nil, ts, badRequest(`the body has no "value": send JSON like %s`, valueExample)
+	}
+	if t, ok := m["timestamp"]; ok && t != nil {
+		s, isStr := t.(string)
+		parsed, perr := time.Parse(time.RFC3339, s)
+		if !isStr || perr != nil {
+			return nil, ts, badRequest(`"timestamp" must be a date like "2025-01-31T10:00:00.000Z" (or leave it out)`)
+		}
+		ts = parsed
+	}
+	return v, ts, nil
+}
+
+// plainValue reads, without the JSON decoder, the body that devices and the
+// courses' curl lines send on every value: {"value": N} with N a number,
+// true, false or null and nothing else. It gives what decodeJSON would give
+// for "value" (a number as json.Number, exactly as written); any other body
+// (text values, a timestamp, bare values, anything malformed) answers false
+// and takes the general path, which also words the errors.
+func plainValue(body []byte) (any, bool) {
+	rest, ok := bytes.CutPrefix(bytes.TrimLeft(body, jsonSpace), []byte("{"))
+	if !ok {
+		return nil, false
+	}
+	rest, ok = bytes.CutPrefix(bytes.TrimLeft(rest, jsonSpace), []byte(`"value"`))
+	if !ok {
+		return nil, false
+	}
+	rest, ok = bytes.CutPrefix(bytes.TrimLeft(rest, jsonSpace), []byte(":"))
+	if !ok {
+		return nil, false
+	}
+	rest = bytes.TrimLeft(rest, jsonSpace)
+	end := bytes.IndexAny(rest, jsonSpace+"}")
+	if end <= 0 {
+		return nil, false
+	}
+	lit := rest[:end]
+	tail, ok := bytes.CutPrefix(bytes.TrimLeft(rest[end:], jsonSpace), []byte("}"))
+	if !ok || len(bytes.TrimLeft(tail, jsonSpace)) != 0 {
+		return nil, false
+	}
+	switch string(lit) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	case "null":
+		return nil, true
+	}
+	if !isJSONNumber(lit) {
+		return nil, false
+	}
+	return json.Number(lit), true
+}
+
+// jsonSpace is the white space JSON allows between tokens.
+const jsonSpace = " \t\r\n"
+
+// isJSONNumber reports whether b is a number in JSON's grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func isJSONNumber(b []byte) bool {
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i, n = i+1, n+1
+		}
+		return n
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
 }

@@ -101,7 +101,7 @@ func (a *consoleAPI) labEvents(c echo.Context) error {
 		}
 		sent = e.Seq
 		if e.Kind == labs.KindConnect {
-			consoleIDs[e.ClientID] = e.Detail["transport"] == labs.TransportConsole
+			consoleIDs[e.ClientID] = e.Connect().Transport == labs.TransportConsole
 		}
 		src := "learner"
 		switch {

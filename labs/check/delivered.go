@@ -64,9 +64,9 @@ func (c *deliveredCheck) evaluate(_ context.Context, sb *labs.Sandbox) Detail {
 				pushes = append(pushes, push{seq: e.Seq, topic: e.Topic, payload: e.Payload, source: "mqtt", client: e.ClientID, time: e.Time})
 			}
 		case labs.KindREST:
-			status, _ := detailUint(e, "status")
-			t, ok := restTopic(detailString(e, "path"))
-			if c.source == "mqtt" || detailString(e, "method") != "POST" || status < 200 || status > 299 || !ok || !matches(c.topic, t) {
+			r := e.REST()
+			t, ok := restTopic(r.Path)
+			if c.source == "mqtt" || r.Method != "POST" || r.Status < 200 || r.Status > 299 || !ok || !matches(c.topic, t) {
 				continue
 			}
 			if p, ok := lastPlatform[t]; ok && e.Time.Sub(p.Time) <= restWindow {

@@ -97,36 +97,5 @@ func samePayload(excerpt, payload string) bool {
 	return excerpt == payload
 }
 
-// detailString reads a string from an event's detail.
-func detailString(e labs.Event, key string) string {
-	s, _ := e.Detail[key].(string)
-	return s
-}
-
-// detailBool reads a bool from an event's detail.
-func detailBool(e labs.Event, key string) bool {
-	b, _ := e.Detail[key].(bool)
-	return b
-}
-
-// detailUint reads a number from an event's detail, whatever its Go type.
-func detailUint(e labs.Event, key string) (uint64, bool) {
-	switch v := e.Detail[key].(type) {
-	case uint16:
-		return uint64(v), true
-	case uint32:
-		return uint64(v), true
-	case uint64:
-		return v, true
-	case int:
-		return uint64(v), true
-	case byte:
-		return uint64(v), true
-	case float64:
-		return uint64(v), true
-	}
-	return 0, false
-}
-
 // stamp is an event time for evidence.
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

@@ -28,7 +28,7 @@ type exchange struct {
 
 type flowKey struct {
 	client   string
-	packetID uint64
+	packetID uint16
 	from     string // who sends the PUBCOMP: broker (client published) or client (client received)
 }
 
@@ -46,7 +46,7 @@ func (c *qos2Check) evaluate(_ context.Context, sb *labs.Sandbox) Detail {
 				lowQoS, lowDirection = &e, "publish"
 				continue
 			}
-			if id, ok := detailUint(e, "packet_id"); ok {
+			if id := e.Message().PacketID; id != 0 {
 				pending[flowKey{e.ClientID, id, "broker"}] = exchange{start: e, direction: "publish"}
 			}
 		case labs.KindDeliver:
@@ -57,15 +57,16 @@ func (c *qos2Check) evaluate(_ context.Context, sb *labs.Sandbox) Detail {
 				lowQoS, lowDirection = &e, "receive"
 				continue
 			}
-			if id, ok := detailUint(e, "packet_id"); ok {
+			if id := e.Message().PacketID; id != 0 {
 				pending[flowKey{e.ClientID, id, "client"}] = exchange{start: e, direction: "receive"}
 			}
 		case labs.KindAck:
-			if detailString(e, "packet") != "PUBCOMP" || e.Detail["reason_code"] != nil {
+			a := e.Ack()
+			if a.Packet != "PUBCOMP" || a.ReasonCode != 0 {
 				continue
 			}
-			id, _ := detailUint(e, "packet_id")
-			k := flowKey{e.ClientID, id, detailString(e, "from")}
+			id := a.PacketID
+			k := flowKey{e.ClientID, id, a.From}
 			x, ok := pending[k]
 			if !ok {
 				continue

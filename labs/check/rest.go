@@ -55,8 +55,8 @@ func (c *restCheck) evaluate(_ context.Context, sb *labs.Sandbox) Detail {
 		if e.Kind != labs.KindREST || e.Platform {
 			continue // the lab console's own reads are not the learner's calls
 		}
-		path := detailString(e, "path")
-		method := detailString(e, "method")
+		r := e.REST()
+		path, method := r.Path, r.Method
 		if !c.pathMatches(path) {
 			other = &e
 			continue
@@ -65,7 +65,7 @@ func (c *restCheck) evaluate(_ context.Context, sb *labs.Sandbox) Detail {
 			wrongMethod = &e
 			continue
 		}
-		if status, _ := detailUint(e, "status"); status < 200 || status > 299 {
+		if r.Status < 200 || r.Status > 299 {
 			failed = &e
 			continue
 		}
@@ -73,27 +73,26 @@ func (c *restCheck) evaluate(_ context.Context, sb *labs.Sandbox) Detail {
 	}
 	switch {
 	case failed != nil:
-		status, _ := detailUint(*failed, "status")
+		r := failed.REST()
 		why := ""
-		if msg := detailString(*failed, "error"); msg != "" {
-			why = " (" + strings.TrimSuffix(short(msg), ".") + ")"
+		if r.Error != "" {
+			why = " (" + strings.TrimSuffix(short(r.Error), ".") + ")"
 		}
 		return Detail{Evidence: restEvidence(*failed), Message: fmt.Sprintf("Your call %s %s failed with HTTP %d%s: fix it and call again.",
-			detailString(*failed, "method"), detailString(*failed, "path"), status, why)}
+			r.Method, r.Path, r.Status, why)}
 	case wrongMethod != nil:
+		r := wrongMethod.REST()
 		return Detail{Evidence: restEvidence(*wrongMethod), Message: fmt.Sprintf("You called %s %s, but this exercise needs %s: use curl -X %s.",
-			detailString(*wrongMethod, "method"), detailString(*wrongMethod, "path"), c.want(), c.method)}
+			r.Method, r.Path, c.want(), c.method)}
 	case other != nil:
+		r := other.REST()
 		return Detail{Evidence: restEvidence(*other), Message: fmt.Sprintf("Your latest REST call was %s %s, but this exercise needs %s: check the path and call again.",
-			detailString(*other, "method"), detailString(*other, "path"), c.want())}
+			r.Method, r.Path, c.want())}
 	}
 	return c.notCalled(sb)
 }
 
 func restEvidence(e labs.Event) map[string]any {
-	ev := map[string]any{"method": detailString(e, "method"), "path": detailString(e, "path"), "time": stamp(e.Time)}
-	if s, ok := detailUint(e, "status"); ok {
-		ev["status"] = s
-	}
-	return ev
+	r := e.REST()
+	return map[string]any{"method": r.Method, "path": r.Path, "status": r.Status, "time": stamp(e.Time)}
 }

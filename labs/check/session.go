@@ -197,7 +197,7 @@ func (c *sessionCheck) act(ctx context.Context, sb *labs.Sandbox, away *candidat
 			}
 			switch e.Kind {
 			case labs.KindConnect:
-				if detailBool(e, "clean_start") {
+				if e.Connect().CleanStart {
 					ev["reconnected"] = stamp(e.Time)
 					verdict = &Detail{Evidence: ev, Message: fmt.Sprintf(
 						"Your client %s came back with clean session (clean start), so the broker threw away the message Check published while it was away: reconnect with clean session off and press Check again.", client(id))}
@@ -236,7 +236,7 @@ func (c *sessionCheck) proven(events []labs.Event) (Detail, bool) {
 	for _, e := range events {
 		switch e.Kind {
 		case labs.KindDisconnect:
-			if detailBool(e, "session_kept") {
+			if e.Disconnect().SessionKept {
 				away[e.ClientID] = &absence{left: e.Time, messages: map[string]labs.Event{}}
 			} else {
 				delete(away, e.ClientID)
@@ -252,7 +252,7 @@ func (c *sessionCheck) proven(events []labs.Event) (Detail, bool) {
 			}
 		case labs.KindConnect:
 			if a := away[e.ClientID]; a != nil {
-				if a.back || detailBool(e, "clean_start") {
+				if a.back || e.Connect().CleanStart {
 					delete(away, e.ClientID)
 				} else {
 					a.back = true
@@ -288,16 +288,15 @@ func (c *sessionCheck) forgotten(events []labs.Event) (id string, expiryOnly boo
 		case labs.KindConnect:
 			lastConnect[e.ClientID] = e
 		case labs.KindSubscribe:
-			frs, _ := e.Detail["filters"].([]labs.FilterResult)
-			for _, fr := range frs {
+			for _, fr := range e.Subscribe().Filters {
 				if _, ok := meet(fr.Filter, c.topic); ok && fr.Code < 0x80 {
 					subscribed[e.ClientID] = true
 				}
 			}
 		case labs.KindDisconnect:
-			if subscribed[e.ClientID] && !detailBool(e, "session_kept") {
+			if subscribed[e.ClientID] && !e.Disconnect().SessionKept {
 				conn := lastConnect[e.ClientID]
-				id, expiryOnly, ok = e.ClientID, !detailBool(conn, "clean_start"), true
+				id, expiryOnly, ok = e.ClientID, !conn.Connect().CleanStart, true
 			}
 			delete(subscribed, e.ClientID)
 		}

@@ -63,12 +63,12 @@ func stepOf(e labs.Event) (Step, bool) {
 	case labs.KindConnect:
 		s.Text = connectText(e)
 	case labs.KindSessionResumed:
-		s.Text = fmt.Sprintf("session resumed: %v subscriptions, %v messages waiting", e.Detail["subscriptions"], e.Detail["queued"])
+		r := e.Resumed()
+		s.Text = fmt.Sprintf("session resumed: %d subscriptions, %d messages waiting", r.Subscriptions, r.Queued)
 	case labs.KindSubscribe:
 		s.Text = "SUBSCRIBE " + subscribeText(e)
 	case labs.KindUnsubscribe:
-		fs, _ := e.Detail["filters"].([]string)
-		s.Text = "UNSUBSCRIBE " + strings.Join(fs, ", ")
+		s.Text = "UNSUBSCRIBE " + strings.Join(e.Unsubscribe().Filters, ", ")
 	case labs.KindPublish:
 		if e.Platform {
 			s.Client = platformClient
@@ -76,28 +76,30 @@ func stepOf(e labs.Event) (Step, bool) {
 		s.Text = "PUBLISH " + messageText(e)
 	case labs.KindDeliver:
 		s.Text = "delivered " + messageText(e)
-		if detailBool(e, "dup") {
+		if e.Message().Dup {
 			s.Text += " (DUP: a redelivery)"
 		}
 	case labs.KindWill:
 		s.Text = "will published: " + messageText(e)
 	case labs.KindDisconnect:
-		s.Text = "disconnected: " + detailString(e, "reason")
-		if detailBool(e, "session_kept") {
+		d := e.Disconnect()
+		s.Text = "disconnected: " + d.Reason
+		if d.SessionKept {
 			s.Text += "; the session is kept"
 		}
 	case labs.KindREST:
 		if e.Platform {
 			return Step{}, false
 		}
-		s.Text = fmt.Sprintf("REST %v %v → %v", e.Detail["method"], e.Detail["path"], e.Detail["status"])
-		if msg := detailString(e, "error"); msg != "" {
-			s.Text += ": " + msg
+		r := e.REST()
+		s.Text = fmt.Sprintf("REST %s %s → %d", r.Method, r.Path, r.Status)
+		if r.Error != "" {
+			s.Text += ": " + r.Error
 		}
 	default:
 		return Step{}, false
 	}
-	if why := detailString(e, labs.DetailCoach); why != "" {
+	if why := e.Coach(); why != "" {
 		s.Text += " — " + why
 	}
 	return s, true
@@ -105,26 +107,25 @@ func stepOf(e labs.Event) (Step, bool) {
 
 func connectText(e labs.Event) string {
 	var b strings.Builder
-	b.WriteString("CONNECT " + detailString(e, "protocol"))
-	if detailBool(e, "clean_start") {
+	c := e.Connect()
+	b.WriteString("CONNECT " + c.Protocol)
+	if c.CleanStart {
 		b.WriteString(", clean start")
 	} else {
 		b.WriteString(", keeps its session (clean start off)")
 	}
-	if ka, ok := detailUint(e, "keep_alive"); ok {
-		fmt.Fprintf(&b, ", keep-alive %d s", ka)
+	fmt.Fprintf(&b, ", keep-alive %d s", c.KeepAlive)
+	if c.SessionExpiry != nil {
+		fmt.Fprintf(&b, ", session expiry %d s", *c.SessionExpiry)
 	}
-	if exp, ok := detailUint(e, "session_expiry"); ok {
-		fmt.Fprintf(&b, ", session expiry %d s", exp)
-	}
-	if t := detailString(e, "will_topic"); t != "" {
-		b.WriteString(", will on " + t)
+	if c.WillTopic != "" {
+		b.WriteString(", will on " + c.WillTopic)
 	}
 	return b.String()
 }
 
 func subscribeText(e labs.Event) string {
-	fs, _ := e.Detail["filters"].([]labs.FilterResult)
+	fs := e.Subscribe().Filters
 	parts := make([]string, 0, len(fs))
 	for _, f := range fs {
 		if f.Code >= 0x80 {

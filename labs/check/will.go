@@ -67,7 +67,7 @@ func (c *willCheck) evaluateOnce(sb *labs.Sandbox, closing *bool) Detail {
 				wc.will = &events[i]
 			}
 		case labs.KindConnect:
-			wc := &willConn{client: e.ClientID, willTopic: detailString(e, "will_topic"), connected: e}
+			wc := &willConn{client: e.ClientID, willTopic: e.Connect().WillTopic, connected: e}
 			conns[e.ClientID] = wc
 			order = append(order, wc)
 		case labs.KindDisconnect:
@@ -118,14 +118,14 @@ func (c *willCheck) attempt(right *willConn, events []labs.Event, live map[strin
 		return Detail{Evidence: ev, Message: fmt.Sprintf(
 			"Your client %s set its will on %s but is still connected: drop its connection without DISCONNECT (kill the process or close the socket), then press Check again.",
 			client(right.client), right.willTopic)}
-	case d != nil && detailBool(*d, "graceful"):
+	case d != nil && d.Disconnect().Graceful:
 		ev["disconnected"] = stamp(d.Time)
 		return Detail{Evidence: ev, Message: fmt.Sprintf(
 			"Your client %s disconnected gracefully (it sent DISCONNECT), so the broker discarded its will: drop the connection instead (kill the process or close the socket), then press Check again.",
 			client(right.client))}
 	}
 	if d != nil {
-		ev["disconnected"], ev["reason"] = stamp(d.Time), detailString(*d, "reason")
+		ev["disconnected"], ev["reason"] = stamp(d.Time), d.Disconnect().Reason
 	}
 	w := right.will
 	if w == nil {

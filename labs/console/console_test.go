@@ -294,7 +294,7 @@ func TestConsoleClientsAreTheLearnersInTheJournalAndInClassroomMode(t *testing.T
 	open(t, d, console.Options{ClientID: "web-ada", CleanStart: true})
 	var found bool
 	for _, e := range sb.Journal().Since(0) {
-		if e.Kind == labs.KindConnect && e.ClientID == "web-ada" && e.Detail["transport"] == labs.TransportConsole {
+		if e.Kind == labs.KindConnect && e.ClientID == "web-ada" && e.Connect().Transport == labs.TransportConsole {
 			found = true
 		}
 	}

@@ -92,7 +92,7 @@ func (d *Desk) recoverFromReset(old *labs.Sandbox) {
 	}
 	msg += "."
 	if sb := d.console.labs.Lookup(d.learner); sb != nil && sb != old {
-		sb.Journal().Add(labs.Event{Kind: labs.KindNotice, Platform: true, Detail: map[string]any{"message": msg}})
+		sb.Journal().Add(labs.Event{Kind: labs.KindNotice, Platform: true, Detail: &labs.NoticeInfo{Message: msg}})
 	}
 	d.publish(Update{Kind: "notice", Notice: msg})
 }

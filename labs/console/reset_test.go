@@ -67,7 +67,7 @@ func TestAResetLabReconnectsTheConsoleClientsAndSaysSo(t *testing.T) {
 	}
 	found := false
 	for _, e := range fresh.Journal().Since(0) {
-		if e.Kind == labs.KindNotice && e.Detail["message"] == notice && e.Platform {
+		if e.Kind == labs.KindNotice && e.Notice().Message == notice && e.Platform {
 			found = true
 		}
 	}

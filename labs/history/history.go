@@ -85,7 +85,7 @@ func messageOf(e labs.Event) Message {
 	if e.Platform {
 		m.Client = PlatformClient
 	}
-	m.Coach, _ = e.Detail[labs.DetailCoach].(string)
+	m.Coach = e.Coach()
 	return m
 }
 
