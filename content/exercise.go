@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/courselab/courselab/labs/check/vocab"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/parser"
@@ -41,14 +42,17 @@ type Exercise struct {
 
 // Check is one <check type="…" …/> of an exercise.
 type Check struct {
-	// Type is a key of CheckTypes.
+	// Type is a key of vocab.Types.
 	Type string
-	// Args holds the other attributes as written (choices normalised, see
-	// ValidateCheck); Check.Arg adds the defaults.
+	// Args holds the other attributes as written (normalised, see
+	// vocab.Validate); Check.Arg adds the defaults.
 	Args map[string]string
 	// Line in Course.File of the <check> tag.
 	Line int
 }
+
+// Arg returns the value of a check attribute, or its default.
+func (c Check) Arg(name string) string { return vocab.Arg(c.Type, c.Args, name) }
 
 var (
 	kindExercise     = ast.NewNodeKind("Exercise")
@@ -354,7 +358,7 @@ func (c *courseContext) buildExercise(n *exerciseNode) {
 		c.warningAt(pos, `<exercise id=%q> has no text saying what to do; write the goal below the <exercise> line`, id)
 	}
 	if len(checks) == 0 {
-		fail(pos, `<exercise id=%q> has no <check …/>, so Check cannot say whether it is solved; add one on a line of its own before </exercise>, e.g. <check type="received" device="ESPDEVICE" /> (types: %s)`, id, strings.Join(CheckTypeNames, ", "))
+		fail(pos, `<exercise id=%q> has no <check …/>, so Check cannot say whether it is solved; add one on a line of its own before </exercise>, e.g. <check type="received" device="ESPDEVICE" /> (types: %s)`, id, strings.Join(vocab.Names, ", "))
 	}
 	n.AppendChild(n, goal)
 	for _, list := range [][]ast.Node{hints, solutions, checks} {
@@ -376,7 +380,7 @@ func (c *courseContext) buildCheck(e *Exercise, k *checkNode, fail func(int, str
 	if k.trailing {
 		fail(off, `write each <check …/> alone on its line, with nothing after it`)
 	}
-	for _, err := range ValidateCheck(typ, args) {
+	for _, err := range vocab.Validate(typ, args) {
 		fail(off, "exercise %q: %v", e.ID, err)
 	}
 	e.Checks = append(e.Checks, Check{Type: typ, Args: args, Line: c.line(off)})

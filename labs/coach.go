@@ -7,9 +7,14 @@ import (
 	"net"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/courselab/courselab/labs/topic"
 )
 
 // The protocol coach: journal lines carry, in the Coach of their detail
@@ -24,8 +29,8 @@ func coachText(sentences []string) string { return strings.Join(sentences, " ") 
 // a publish nobody heard, deliveries downgraded by a subscription's QoS,
 // nothing kept for an absent client, a value the cloud cannot read as JSON.
 // It runs after mochi delivered the message (OnPublished), over the
-// sandbox's subscribers of the topic.
-func publishCoach(server *mqtt.Server, cl *mqtt.Client, pk packets.Packet) []string {
+// sandbox's subscribers of the topic and the sessions it dropped (memory).
+func publishCoach(server *mqtt.Server, memory *coachMemory, cl *mqtt.Client, pk packets.Packet) []string {
 	var out []string
 	if pk.FixedHeader.Retain && len(pk.Payload) == 0 {
 		out = append(out, fmt.Sprintf("This empty retained message cleared the retained message on %s: a new subscriber now gets nothing there until someone publishes again.", pk.TopicName))
@@ -69,6 +74,7 @@ func publishCoach(server *mqtt.Server, cl *mqtt.Client, pk packets.Packet) []str
 				pk.FixedHeader.Qos, id, sub.Qos, id, sub.Filter, sub.Qos))
 		}
 	}
+	out = append(out, memory.nothingQueued(pk.TopicName)...)
 	if cloudTopic(pk.TopicName) && len(pk.Payload) > 0 && !json.Valid(pk.Payload) {
 		out = append(out, `The cloud expects a JSON payload here, such as {"value": 21.5}; this one is not JSON, so the cloud read it as plain text.`)
 	}
@@ -161,4 +167,105 @@ func (s *Sandbox) delayedWillOf(clientID string) uint32 {
 		return w.will.WillDelayInterval
 	}
 	return 0
+}
+
+// coachMemory remembers the sessions the broker dropped while their client
+// was away, with the subscriptions they held: once a session is gone, mochi
+// knows nothing of it, and a learner publishing to the client that "should
+// have got it" deserves the reason (clean session, or its session expired).
+type coachMemory struct {
+	count     atomic.Int32 // len(forgotten): publishes read it without the lock
+	mu        sync.Mutex
+	forgotten map[string]forgottenSession // client id → its dropped session
+}
+
+// forgottenSession is a session dropped while its client was away.
+type forgottenSession struct {
+	filters []string
+	why     string // the end of "Nothing was queued for X, which is away: …"
+	at      time.Time
+}
+
+// maxForgotten bounds the memory per sandbox: the oldest is dropped first.
+const maxForgotten = 16
+
+// forgetOnDisconnect records cl's session, which the broker drops now that
+// cl disconnected: a 3.x clean session, or an MQTT 5 session expiry of 0.
+func (m *coachMemory) forgetOnDisconnect(cl *mqtt.Client) {
+	why := "it connected with clean session, so the broker dropped its session, and its subscription to %s, when it disconnected. Connect with clean session off (mosquitto_sub -c) for the broker to keep QoS 1 and 2 messages while it is away."
+	if cl.Properties.ProtocolVersion == 5 {
+		why = "its session expiry interval was 0, so the broker dropped its session, and its subscription to %s, when it disconnected. Connect with a session expiry interval above 0 (mosquitto_sub -V 5 -c -x 300) for the broker to keep QoS 1 and 2 messages while it is away."
+	}
+	m.remember(cl.ID, cl.State.Subscriptions.GetAll(), why)
+}
+
+// forgetExpired records the session of clientID, which expired
+// expiry seconds after its client left; subs are the subscriptions it held.
+func (m *coachMemory) forgetExpired(clientID string, subs map[string]packets.Subscription, expiry uint32) {
+	m.remember(clientID, subs, fmt.Sprintf("its session expired %d s after it disconnected (its session expiry interval), so the broker forgot its subscription to %%s. Reconnect within the interval, or ask for a longer one.", expiry))
+}
+
+func (m *coachMemory) remember(clientID string, subs map[string]packets.Subscription, why string) {
+	if len(subs) == 0 {
+		return // nothing would have matched
+	}
+	filters := make([]string, 0, len(subs))
+	for f := range subs {
+		filters = append(filters, f)
+	}
+	sort.Strings(filters)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.forgotten == nil {
+		m.forgotten = map[string]forgottenSession{}
+	}
+	if _, ok := m.forgotten[clientID]; !ok && len(m.forgotten) >= maxForgotten {
+		oldest := ""
+		for id, f := range m.forgotten {
+			if oldest == "" || f.at.Before(m.forgotten[oldest].at) {
+				oldest = id
+			}
+		}
+		delete(m.forgotten, oldest)
+	}
+	m.forgotten[clientID] = forgottenSession{filters: filters, why: why, at: time.Now()}
+	m.count.Store(int32(len(m.forgotten)))
+}
+
+// welcomeBack forgets clientID's dropped session: it connected again, with
+// a new session that speaks for itself.
+func (m *coachMemory) welcomeBack(clientID string) {
+	if m.count.Load() == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.forgotten, clientID)
+	m.count.Store(int32(len(m.forgotten)))
+}
+
+// nothingQueued explains, for each dropped session that held a subscription
+// matching topicName, why the publish was not queued for its client.
+func (m *coachMemory) nothingQueued(topicName string) []string {
+	if m.count.Load() == 0 {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := make([]string, 0, len(m.forgotten))
+	for id := range m.forgotten {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var out []string
+	for _, id := range ids {
+		f := m.forgotten[id]
+		for _, filter := range f.filters {
+			if topic.Matches(filter, topicName) {
+				out = append(out, fmt.Sprintf("Nothing was queued for %s, which is away: "+f.why, id, filter))
+				break
+			}
+		}
+	}
+	return out
 }

@@ -1,6 +1,9 @@
 package labs_test
 
 import (
+	"net"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -175,4 +178,78 @@ func TestCoachExplainsARefusedFilterAndNonJSONForTheCloud(t *testing.T) {
 	wantCoach(t, "not JSON", line(t, sb, labs.KindPublish, "dev", topic, 1), "cloud expects a JSON payload")
 	c.Pub(t, topic, `{"value": 21.5}`, 0, false)
 	wantNoCoach(t, "JSON", line(t, sb, labs.KindPublish, "dev", topic, 2), "JSON")
+}
+
+// mosquittoSubFor runs mosquitto_sub (MQTT 3.1.1, QoS 1) as client id on
+// filter for one second, after which it sends DISCONNECT and exits.
+func mosquittoSubFor(t *testing.T, addr, id, filter string, extra ...string) {
+	t.Helper()
+	bin, err := exec.LookPath("mosquitto_sub")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("mosquitto_sub is missing: apt-get install mosquitto-clients")
+		}
+		t.Skip("mosquitto_sub not installed (apt-get install mosquitto-clients)")
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	args := append([]string{"-V", "mqttv311", "-h", host, "-p", port, "-i", id, "-q", "1", "-t", filter, "-W", "1"}, extra...)
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil && !strings.Contains(string(out), "Timed out") {
+		t.Fatalf("mosquitto_sub %v: %v\n%s", args, err, out)
+	}
+}
+
+func TestCoachExplainsNothingQueuedForACleanSession(t *testing.T) {
+	sb, addr := coachLab(t)
+	// mosquitto_sub without -c: a 3.1.1 clean session, dropped when it leaves;
+	// with -c its session, and its QoS 1 subscription, stay.
+	mosquittoSubFor(t, addr, "classic", "clean/#")
+	mosquittoSubFor(t, addr, "keeper", "clean/#", "-c")
+	line(t, sb, labs.KindDisconnect, "classic", "", 1)
+	line(t, sb, labs.KindDisconnect, "keeper", "", 1)
+	// MQTT 5 without a session expiry interval: the same, said the MQTT 5 way.
+	v5 := labtest.MustDial(t, addr, &paho.Connect{ClientID: "fleeting", CleanStart: true})
+	v5.Sub(t, "clean/#", 1)
+	_ = v5.Disconnect(&paho.Disconnect{})
+	line(t, sb, labs.KindDisconnect, "fleeting", "", 1)
+
+	c := labtest.MustDial(t, addr, &paho.Connect{ClientID: "pub", CleanStart: true})
+	c.Pub(t, "clean/x", "a", 1, false)
+	got := line(t, sb, labs.KindPublish, "pub", "clean/x", 1)
+	wantCoach(t, "3.1.1 clean session", got, "Nothing was queued for classic, which is away: it connected with clean session", "subscription to clean/#", "mosquitto_sub -c")
+	wantCoach(t, "MQTT 5 session expiry 0", got, "Nothing was queued for fleeting, which is away: its session expiry interval was 0")
+	wantNoCoach(t, "a kept session", got, "Nothing was queued for keeper")
+
+	// Back with a new session: the old one no longer explains anything.
+	back := labtest.MustDial(t, addr, &paho.Connect{ClientID: "fleeting", CleanStart: true})
+	back.Sub(t, "other/#", 1)
+	c.Pub(t, "clean/x", "b", 1, false)
+	wantNoCoach(t, "a client that came back", line(t, sb, labs.KindPublish, "pub", "clean/x", 2), "Nothing was queued for fleeting")
+}
+
+func TestCoachExplainsNothingQueuedForAnExpiredSession(t *testing.T) {
+	sb, addr := coachLab(t)
+	exp := uint32(1)
+	short := labtest.MustDial(t, addr, &paho.Connect{ClientID: "brief", Properties: &paho.ConnectProperties{SessionExpiryInterval: &exp}})
+	short.Sub(t, "exp/#", 1)
+	_ = short.Disconnect(&paho.Disconnect{})
+	line(t, sb, labs.KindDisconnect, "brief", "", 1)
+	c := labtest.MustDial(t, addr, &paho.Connect{ClientID: "pub", CleanStart: true})
+	// Within the interval the session holds the message: nothing to explain.
+	c.Pub(t, "exp/x", "kept", 1, false)
+	wantNoCoach(t, "a session within its expiry", line(t, sb, labs.KindPublish, "pub", "exp/x", 1), "Nothing was queued")
+
+	deadline := time.Now().Add(5 * time.Second)
+	for gone := false; !gone; {
+		gone = true
+		for _, s := range sb.Sessions() {
+			gone = gone && s.ClientID != "brief"
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the session of brief did not expire")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.Pub(t, "exp/x", "lost", 1, false)
+	wantCoach(t, "an expired session", line(t, sb, labs.KindPublish, "pub", "exp/x", 2),
+		"Nothing was queued for brief, which is away: its session expired 1 s after it disconnected", "subscription to exp/#")
 }

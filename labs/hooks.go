@@ -87,6 +87,7 @@ func (h *journalHook) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
 	}
 	h.sb.journal.Add(Event{Kind: KindConnect, ClientID: cl.ID, Detail: d})
 	h.sb.cancelDelayedWill(cl.ID) // [MQTT-3.1.3-9]: a reconnect before the delay cancels the will
+	h.sb.coach.welcomeBack(cl.ID)
 
 	// Mirror mochi's inheritClientSession, which runs right after this hook.
 	if old, ok := h.sb.server.Clients.Get(cl.ID); ok && !pk.Connect.Clean &&
@@ -123,6 +124,9 @@ func disconnectReason(err error) string {
 
 func (h *journalHook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 	_, hadWill := h.hadWill.LoadAndDelete(cl)
+	if expire && !cl.IsTakenOver() && !errors.Is(err, packets.ErrServerShuttingDown) {
+		h.sb.coach.forgetOnDisconnect(cl) // mochi drops the subscriptions right after this hook
+	}
 	reason := disconnectReason(err)
 	takenOver := cl.IsTakenOver() || errors.Is(cl.StopCause(), packets.ErrSessionTakenOver) || h.sb.handovers.superseded(cl.Net.Conn, cl.ID)
 	if takenOver {
@@ -183,7 +187,7 @@ func (h *journalHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 		e.Platform = true
 	} else {
 		e.ClientID = cl.ID
-		d := MessageInfo{Dup: pk.FixedHeader.Dup, Coach: coachText(publishCoach(h.sb.server, cl, pk))}
+		d := MessageInfo{Dup: pk.FixedHeader.Dup, Coach: coachText(publishCoach(h.sb.server, &h.sb.coach, cl, pk))}
 		if pk.FixedHeader.Qos > 0 {
 			d.PacketID = pk.PacketID // pairs the publish with its PUBACK/PUBCOMP
 		}

@@ -71,7 +71,10 @@ func (s *Sandbox) housekeep(now time.Time) {
 		// The same client id may have connected again since the snapshot:
 		// its new session must not lose its subscriptions to the old one's expiry.
 		if stopped+int64(expire) < unix {
-			s.expireSession(id, cl)
+			subs := cl.State.Subscriptions.GetAll() // a copy: expireSession drops them
+			if s.expireSession(id, cl) {
+				s.coach.forgetExpired(id, subs, expire)
+			}
 		}
 	}
 	if s.queue.estimate.Load() > 0 {

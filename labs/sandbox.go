@@ -45,6 +45,8 @@ type Sandbox struct {
 	notes    map[string]*heldNotes // throttles "limit" and "refused" journal lines per kind
 	wills    map[string]delayedWill
 	lastSys  time.Time
+
+	coach coachMemory // sessions dropped while their client was away (coach.go)
 }
 
 // ErrSandboxClosed is returned by operations on a reclaimed sandbox.

@@ -3,8 +3,9 @@ package labs
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/courselab/courselab/labs/check/vocab"
 )
 
 // Setup is a course's lab set-up: the devices, sensors and actuators a learner's
@@ -62,11 +63,9 @@ func DefaultSetup() Setup {
 	}}}
 }
 
-// idPattern keeps ids usable as one MQTT topic level and one URL path segment.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
-
-// ValidID reports whether id can name a device, sensor or actuator.
-func ValidID(id string) bool { return idPattern.MatchString(id) }
+// ValidID reports whether id can name a device, sensor or actuator. The rule
+// is the check vocabulary's, so that a check can name every device a lab has.
+func ValidID(id string) bool { return vocab.ValidID(id) }
 
 // Validate checks ids and values, naming the first problem in words an
 // instructor can act on.

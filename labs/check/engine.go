@@ -55,8 +55,7 @@ type Detail struct {
 // Engine evaluates checks. It holds nothing per learner beyond the
 // evaluations running right now, so one Engine serves every sandbox.
 type Engine struct {
-	log            *slog.Logger
-	defaultTimeout time.Duration
+	log *slog.Logger
 
 	mu      sync.Mutex
 	flights map[flightKey]*flight
@@ -70,7 +69,7 @@ func New(logger *slog.Logger) *Engine {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Engine{log: logger, defaultTimeout: DefaultTimeout, flights: map[flightKey]*flight{}}
+	return &Engine{log: logger, flights: map[flightKey]*flight{}}
 }
 
 // Evaluations counts the evaluations the engine has run (coalesced presses count once).
@@ -111,7 +110,7 @@ func (e *Engine) one(ctx context.Context, sb *labs.Sandbox, s Spec) (d Detail) {
 	if sb.Closed() {
 		return Detail{Check: s.Type, Message: msgSandboxClosed}
 	}
-	ev, err := s.compile(e.defaultTimeout)
+	ev, err := s.compile()
 	if err != nil {
 		e.log.Warn("exercise check written wrongly", "error", err)
 		return Detail{Check: s.Type, Message: badSpecMessage(s.Line), Evidence: map[string]any{"error": err.Error()}}

@@ -3,7 +3,6 @@ package check
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -23,26 +22,13 @@ type publishedCheck struct {
 }
 
 func parsePublished(a args) (evaluator, error) {
-	c := &publishedCheck{field: a.get("field")}
+	c := &publishedCheck{topic: a.get("topic"), field: a.get("field"), qos: a.qos()}
 	var err error
-	if c.topic, err = a.filter("topic"); err != nil {
-		return nil, err
-	}
-	if a.has("field") && c.field == "" {
-		return nil, errors.New(`field is empty: name a JSON field, e.g. field=value`)
-	}
 	if c.payload, err = a.pattern("payload"); err != nil {
 		return nil, err
 	}
-	if c.qos, err = a.qos(); err != nil {
-		return nil, err
-	}
 	if a.has("retain") {
-		r, err := a.oneOf("retain", "", "true", "false")
-		if err != nil {
-			return nil, err
-		}
-		b := r == "true"
+		b := a.get("retain") == "true"
 		c.retain = &b
 	}
 	return c, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -26,28 +27,12 @@ type receivedCheck struct {
 }
 
 func parseReceived(a args) (evaluator, error) {
-	c := &receivedCheck{device: a.get("device")}
-	switch {
-	case c.device != "" && a.has("topics"):
-		return nil, errors.New("give device or topics, not both")
-	case c.device == "" && !a.has("topics"):
-		return nil, errors.New("needs device=ID (every sensor and actuator of a device) or topics=a/b,c/d")
-	case c.device != "" && !labs.ValidID(c.device):
-		return nil, fmt.Errorf("device %q is not a device id (letters, digits, '_', '-', '.', ':')", c.device)
+	c := &receivedCheck{device: a.get("device"), qos: a.qos(), wildcard: a.get("wildcard")}
+	if c.device == "" {
+		c.topics = a.topicList("topics")
 	}
 	var err error
-	if c.device == "" {
-		if c.topics, err = a.topicList("topics"); err != nil {
-			return nil, err
-		}
-	}
-	if c.qos, err = a.qos(); err != nil {
-		return nil, err
-	}
 	if c.timeout, err = a.timeout(); err != nil {
-		return nil, err
-	}
-	if c.wildcard, err = a.oneOf("wildcard", "", "+"); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -204,10 +189,10 @@ func (c *receivedCheck) broader(sessions []labs.Session, got map[string]map[stri
 		for _, sub := range s.Subscriptions {
 			for _, t := range topics {
 				if matches(sub.Filter, t) {
-					if strings.Contains(sub.Filter, "#") && !contains(wide, sub.Filter) {
+					if strings.Contains(sub.Filter, "#") && !slices.Contains(wide, sub.Filter) {
 						wide = append(wide, sub.Filter)
 					}
-					if !contains(used, sub.Filter) {
+					if !slices.Contains(used, sub.Filter) {
 						used = append(used, sub.Filter)
 					}
 				}

@@ -12,7 +12,7 @@ func TestRESTPassesOnTheCourseCall(t *testing.T) {
 		t.Fatalf("POST: %d", code)
 	}
 	lb.journaled(t, 1, labs.KindREST, "")
-	wantPass(t, lb.check(t, "rest", "method", "POST", "path", "devices/+/sensors/TC/value"),
+	wantPass(t, lb.check(t, "rest", "method", "POST", "path", "/devices/+/sensors/TC/value"),
 		"You called POST /api/v2/devices/ESPDEVICE/sensors/TC/value and it worked.")
 }
 

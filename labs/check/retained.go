@@ -2,7 +2,6 @@ package check
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 
@@ -18,11 +17,8 @@ type retainedCheck struct {
 }
 
 func parseRetained(a args) (evaluator, error) {
-	c := &retainedCheck{}
+	c := &retainedCheck{topic: a.get("topic")}
 	var err error
-	if c.topic, err = a.topicName("topic"); err != nil {
-		return nil, errors.New(err.Error() + " (a retained message sits on one exact topic)")
-	}
 	if c.payload, err = a.pattern("payload"); err != nil {
 		return nil, err
 	}

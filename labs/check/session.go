@@ -28,11 +28,8 @@ type sessionCheck struct {
 }
 
 func parseSession(a args) (evaluator, error) {
-	c := &sessionCheck{}
+	c := &sessionCheck{topic: a.get("topic")}
 	var err error
-	if c.topic, err = a.filter("topic"); err != nil {
-		return nil, err
-	}
 	if c.timeout, err = a.timeout(); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/courselab/courselab/labs"
 )
@@ -16,15 +17,7 @@ type subscribedCheck struct {
 }
 
 func parseSubscribed(a args) (evaluator, error) {
-	c := &subscribedCheck{}
-	var err error
-	if c.topics, err = a.topicList("topics"); err != nil {
-		return nil, err
-	}
-	if c.qos, err = a.qos(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return &subscribedCheck{topics: a.topicList("topics"), qos: a.qos()}, nil
 }
 
 // coverage is which subscription of a client matches each topic.
@@ -97,7 +90,7 @@ func (c *subscribedCheck) evaluate(_ context.Context, sb *labs.Sandbox) Detail {
 func uniqueFilters(cov []coverage) []string {
 	var out []string
 	for _, c := range cov {
-		if !contains(out, c.Filter) {
+		if !slices.Contains(out, c.Filter) {
 			out = append(out, c.Filter)
 		}
 	}

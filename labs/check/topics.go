@@ -1,7 +1,6 @@
 package check
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -10,20 +9,6 @@ import (
 
 // Topic names and filters, as MQTT defines them, and the words that explain
 // to a beginner why a filter does not match a topic.
-
-func validTopicName(t string) error {
-	switch {
-	case t == "":
-		return errors.New("empty topic")
-	case strings.ContainsAny(t, "+#"):
-		return fmt.Errorf("%q is a filter; give a topic name without + or #", t)
-	case len(t) > 65535:
-		return errors.New("topic longer than 65535 bytes")
-	}
-	return nil
-}
-
-func validFilter(f string) error { return topic.ValidFilter(f) }
 
 func plainFilter(f string) string { return topic.PlainFilter(f) }
 

@@ -19,11 +19,7 @@ type willCheck struct {
 }
 
 func parseWill(a args) (evaluator, error) {
-	f, err := a.filter("topic")
-	if err != nil {
-		return nil, err
-	}
-	return &willCheck{topic: f}, nil
+	return &willCheck{topic: a.get("topic")}, nil
 }
 
 type willConn struct {

@@ -1,4 +1,11 @@
-package content
+// Package vocab is the check vocabulary of the course dialect: which checks an
+// exercise may ask for (<check type="…" …/>), which attributes each takes,
+// what their values may be and their defaults. It is the one definition read
+// by the content loader (and so `courselab lint`) and by the check engine
+// (labs/check), so that a check lint lets through is a check the engine runs.
+// It imports only labs/topic (MQTT's rules for filters): content and labs
+// both depend on it.
+package vocab
 
 import (
 	"fmt"
@@ -8,14 +15,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/courselab/courselab/labs/topic"
 )
 
-// The check vocabulary is part of the course dialect: which checks an exercise
-// may ask for, which attributes each takes and what their values may be. It is
-// data, so that lint (here) and the check engine (labs/) read the same schema.
-
-// CheckType describes one kind of <check type="…">.
-type CheckType struct {
+// Type describes one kind of <check type="…">.
+type Type struct {
 	// Summary says in one sentence what the check proves.
 	Summary string
 	// Required attributes must all be given.
@@ -26,40 +31,50 @@ type CheckType struct {
 	// Optional attributes may be given.
 	Optional []string
 	// Values says how each attribute's value is read and validated.
-	Values map[string]CheckValue
+	Values map[string]Value
 }
 
-// ValueKind is how a check attribute's value is read.
-type ValueKind string
+// Attributes lists every attribute the type accepts: required, one-of, then
+// optional.
+func (t Type) Attributes() []string {
+	return slices.Concat(t.Required, t.OneOf, t.Optional)
+}
+
+// Kind is how a check attribute's value is read.
+type Kind string
 
 // Value kinds of check attributes.
 const (
 	// KindTopic is an exact MQTT topic, without wildcards.
-	KindTopic ValueKind = "topic"
+	KindTopic Kind = "topic"
 	// KindFilter is an MQTT topic filter: "+" and "#" allowed.
-	KindFilter ValueKind = "filter"
+	KindFilter Kind = "filter"
 	// KindTopicList is a comma-separated list of exact topics.
-	KindTopicList ValueKind = "topic list"
-	// KindName is a device, sensor or field name: letters, digits, "_", "-", ".".
-	KindName ValueKind = "name"
+	KindTopicList Kind = "topic list"
+	// KindName is a JSON field name: letters, digits, "_", "-", ".".
+	KindName Kind = "name"
+	// KindDevice is a device id of the lab, as the lab set-up allows it (see
+	// ValidID).
+	KindDevice Kind = "device"
 	// KindQoS is 0, 1 or 2.
-	KindQoS ValueKind = "qos"
+	KindQoS Kind = "qos"
 	// KindBool is true or false.
-	KindBool ValueKind = "bool"
+	KindBool Kind = "bool"
 	// KindDuration is a Go duration between 1s and 2m, such as "20s".
-	KindDuration ValueKind = "duration"
+	KindDuration Kind = "duration"
 	// KindRegexp is a regular expression (Go syntax).
-	KindRegexp ValueKind = "regexp"
-	// KindChoice is one of CheckValue.Choices (written in any case, stored in
+	KindRegexp Kind = "regexp"
+	// KindChoice is one of Value.Choices (written in any case, stored in
 	// the case of the choice).
-	KindChoice ValueKind = "choice"
+	KindChoice Kind = "choice"
 	// KindPath is a URL path starting with "/"; "+" stands for one segment.
-	KindPath ValueKind = "path"
+	KindPath Kind = "path"
 )
 
-// CheckValue describes the value of one attribute of a check.
-type CheckValue struct {
-	Kind ValueKind
+// Value describes the value of one attribute of a check.
+type Value struct {
+	// Kind says how the value is read and validated.
+	Kind Kind
 	// Choices are the allowed values of a KindChoice attribute.
 	Choices []string
 	// Default is the value used when the attribute is not given ("" if none).
@@ -70,20 +85,19 @@ type CheckValue struct {
 
 // Shared attribute descriptions.
 var (
-	qosValue      = CheckValue{Kind: KindQoS, Summary: "minimum QoS, 0, 1 or 2"}
-	timeoutValue  = CheckValue{Kind: KindDuration, Default: "10s", Summary: "how long the check waits, e.g. 20s"}
-	filterValue   = CheckValue{Kind: KindFilter, Summary: "a topic or filter; + and # allowed"}
-	payloadRegexp = CheckValue{Kind: KindRegexp, Summary: "a regular expression the payload must match"}
+	qosValue      = Value{Kind: KindQoS, Summary: "minimum QoS, 0, 1 or 2"}
+	filterValue   = Value{Kind: KindFilter, Summary: "a topic or filter; + and # allowed"}
+	payloadRegexp = Value{Kind: KindRegexp, Summary: "a regular expression the payload must match"}
 )
 
-// CheckTypes is the check vocabulary, by type name.
-var CheckTypes = map[string]CheckType{
+// Types is the check vocabulary, by type name. Read-only.
+var Types = map[string]Type{
 	"received": {
 		Summary:  "a learner's client receives fresh values the platform publishes: on every sensor and actuator of device, or on each of topics",
 		OneOf:    []string{"device", "topics"},
 		Optional: []string{"qos", "timeout", "wildcard"},
-		Values: map[string]CheckValue{
-			"device":  {Kind: KindName, Summary: "a device of the lab: all its sensors and actuators"},
+		Values: map[string]Value{
+			"device":  {Kind: KindDevice, Summary: "a device of the lab: all its sensors and actuators"},
 			"topics":  {Kind: KindTopicList, Summary: "comma-separated topics"},
 			"qos":     qosValue,
 			"timeout": timeoutValue,
@@ -95,7 +109,7 @@ var CheckTypes = map[string]CheckType{
 		Summary:  "a learner's client holds a live subscription whose filter matches each of topics",
 		Required: []string{"topics"},
 		Optional: []string{"qos"},
-		Values: map[string]CheckValue{
+		Values: map[string]Value{
 			"topics": {Kind: KindTopicList, Summary: "comma-separated topics the filter must match"},
 			"qos":    qosValue,
 		},
@@ -104,7 +118,7 @@ var CheckTypes = map[string]CheckType{
 		Summary:  "the learner published on topic",
 		Required: []string{"topic"},
 		Optional: []string{"field", "payload", "qos", "retain"},
-		Values: map[string]CheckValue{
+		Values: map[string]Value{
 			"topic":   filterValue,
 			"field":   {Kind: KindName, Summary: "a JSON field the payload must hold"},
 			"payload": payloadRegexp,
@@ -115,7 +129,7 @@ var CheckTypes = map[string]CheckType{
 	"rest": {
 		Summary:  "the learner called the REST API",
 		Required: []string{"method", "path"},
-		Values: map[string]CheckValue{
+		Values: map[string]Value{
 			"method": {Kind: KindChoice, Choices: []string{"GET", "POST", "PUT", "DELETE"}, Summary: "the HTTP method"},
 			"path":   {Kind: KindPath, Summary: "the path called, + for one segment, e.g. /api/v2/devices/+/sensors/TC/value"},
 		},
@@ -124,7 +138,7 @@ var CheckTypes = map[string]CheckType{
 		Summary:  "a value the learner pushed (through the REST API or MQTT) reached a learner's client subscribed to topic",
 		Required: []string{"topic"},
 		Optional: []string{"source"},
-		Values: map[string]CheckValue{
+		Values: map[string]Value{
 			"topic":  filterValue,
 			"source": {Kind: KindChoice, Choices: []string{"rest", "mqtt", "any"}, Default: "any", Summary: "how the value was pushed"},
 		},
@@ -132,19 +146,19 @@ var CheckTypes = map[string]CheckType{
 	"will": {
 		Summary:  "a learner's client set a last will on topic, lost its connection without DISCONNECT, and another learner client received the will (the latest attempt counts)",
 		Required: []string{"topic"},
-		Values:   map[string]CheckValue{"topic": filterValue},
+		Values:   map[string]Value{"topic": filterValue},
 	},
 	"persistent-session": {
 		Summary:  "a learner's client with a persistent session on topic receives what was published while it was offline",
 		Required: []string{"topic"},
 		Optional: []string{"timeout"},
-		Values:   map[string]CheckValue{"topic": filterValue, "timeout": timeoutValue},
+		Values:   map[string]Value{"topic": filterValue, "timeout": timeoutValue},
 	},
 	"qos2": {
 		Summary:  "a QoS 2 exchange completed on topic",
 		Required: []string{"topic"},
 		Optional: []string{"direction"},
-		Values: map[string]CheckValue{
+		Values: map[string]Value{
 			"topic":     filterValue,
 			"direction": {Kind: KindChoice, Choices: []string{"publish", "receive", "any"}, Default: "any", Summary: "publish: the learner's client sent it; receive: it received it"},
 		},
@@ -153,38 +167,50 @@ var CheckTypes = map[string]CheckType{
 		Summary:  "a retained message is in place on topic",
 		Required: []string{"topic"},
 		Optional: []string{"payload"},
-		Values: map[string]CheckValue{
+		Values: map[string]Value{
 			"topic":   {Kind: KindTopic, Summary: "an exact topic, no wildcards"},
 			"payload": payloadRegexp,
 		},
 	},
 }
 
-// CheckTypeNames lists the check types in the order the documentation gives
-// them.
-var CheckTypeNames = []string{"received", "subscribed", "published", "rest", "delivered", "will", "persistent-session", "qos2", "retained"}
+// Names lists the check types in the order the documentation gives them.
+var Names = []string{"received", "subscribed", "published", "rest", "delivered", "will", "persistent-session", "qos2", "retained"}
 
-// Arg returns the value of a check attribute, or its default.
-func (c Check) Arg(name string) string {
-	if v, ok := c.Args[name]; ok {
+// Timeouts of the checks that wait (received, persistent-session): the
+// default when the exercise gives none, and the bounds an exercise may ask
+// for (a learner waits for the answer with the page open).
+const (
+	DefaultTimeout = 10 * time.Second
+	MinTimeout     = time.Second
+	MaxTimeout     = 2 * time.Minute
+)
+
+var timeoutValue = Value{Kind: KindDuration, Default: DefaultTimeout.String(), Summary: "how long the check waits, e.g. 20s"}
+
+// Arg returns the value of attribute name of a check of type typ as args
+// give it, or its default ("" if none).
+func Arg(typ string, args map[string]string, name string) string {
+	if v, ok := args[name]; ok {
 		return v
 	}
-	return CheckTypes[c.Type].Values[name].Default
+	return Types[typ].Values[name].Default
 }
 
-// ValidateCheck checks a check against the vocabulary. It returns one error
-// per mistake, each a sentence that says how to fix it, and normalises
-// choice values in args (method="post" becomes "POST").
-func ValidateCheck(typ string, args map[string]string) []error {
-	ct, ok := CheckTypes[typ]
+// Validate checks a check against the vocabulary. It returns one error per
+// mistake, each a sentence that says how to fix it, and normalises the values
+// in args: spaces trimmed, choices in the case of the choice (method="post"
+// becomes "POST"), booleans in lower case, topic lists without spaces.
+func Validate(typ string, args map[string]string) []error {
+	ct, ok := Types[typ]
 	if !ok {
 		if typ == "" {
-			return []error{fmt.Errorf(`<check> has no type; add one, e.g. <check type="received" device="ESPDEVICE" />; types: %s`, strings.Join(CheckTypeNames, ", "))}
+			return []error{fmt.Errorf(`<check> has no type; add one, e.g. <check type="received" device="ESPDEVICE" />; types: %s`, strings.Join(Names, ", "))}
 		}
-		return []error{fmt.Errorf("unknown check type %q: use one of %s", typ, strings.Join(CheckTypeNames, ", "))}
+		return []error{fmt.Errorf("unknown check type %q: use one of %s", typ, strings.Join(Names, ", "))}
 	}
 	var errs []error
-	allowed := slices.Concat(ct.Required, ct.OneOf, ct.Optional)
+	allowed := ct.Attributes()
 	var names []string
 	for k := range args {
 		names = append(names, k)
@@ -241,11 +267,18 @@ func orList(names []string) string {
 
 var (
 	nameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-	pathRE = regexp.MustCompile(`^/[A-Za-z0-9_.~+/-]*$`)
+	pathRE = regexp.MustCompile(`^/[A-Za-z0-9_.~+/:-]*$`)
+	// idRE keeps ids usable as one MQTT topic level and one URL path segment.
+	idRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
 )
 
+// ValidID reports whether id can name a device, sensor or actuator of a lab:
+// up to 64 letters, digits, "_", "-", "." and ":". The lab set-up and the
+// device attribute of checks accept the same ids.
+func ValidID(id string) bool { return idRE.MatchString(id) }
+
 // check validates one value and returns it normalised.
-func (v CheckValue) check(s string) (string, error) {
+func (v Value) check(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	switch v.Kind {
 	case KindTopic:
@@ -266,6 +299,10 @@ func (v CheckValue) check(s string) (string, error) {
 		if !nameRE.MatchString(s) {
 			return s, fmt.Errorf("use letters, digits, \"_\", \"-\" and \".\" only")
 		}
+	case KindDevice:
+		if !ValidID(s) {
+			return s, fmt.Errorf("not a device id: write the id of a device of the lab, up to 64 letters, digits, \"_\", \"-\", \".\" and \":\" (e.g. ESPDEVICE)")
+		}
 	case KindQoS:
 		if s != "0" && s != "1" && s != "2" {
 			return s, fmt.Errorf("the QoS is 0, 1 or 2")
@@ -284,7 +321,7 @@ func (v CheckValue) check(s string) (string, error) {
 			}
 			return s, fmt.Errorf("write a duration such as 20s or 1m")
 		}
-		if d < time.Second || d > 2*time.Minute {
+		if d < MinTimeout || d > MaxTimeout {
 			return s, fmt.Errorf("a check waits between 1s and 2m")
 		}
 	case KindRegexp:
@@ -319,20 +356,15 @@ func checkTopic(t string, wildcards bool) error {
 	if strings.ContainsAny(t, "\x00 ") {
 		return fmt.Errorf("a topic has no spaces")
 	}
-	levels := strings.Split(t, "/")
-	for i, l := range levels {
-		if !strings.ContainsAny(l, "+#") {
-			continue
-		}
-		if !wildcards {
-			return fmt.Errorf("this topic must be exact: no + or # wildcards")
-		}
-		if strings.Contains(l, "#") && (l != "#" || i != len(levels)-1) {
-			return fmt.Errorf("# must be a whole level, and the last one, e.g. devices/#")
-		}
-		if strings.Contains(l, "+") && l != "+" {
-			return fmt.Errorf("+ must be a whole level, e.g. devices/+/sensors/TC/value")
-		}
+	if !wildcards && strings.ContainsAny(t, "+#") {
+		return fmt.Errorf("this topic must be exact: no + or # wildcards")
 	}
-	return nil
+	// MQTT's rule is labs/topic's; the words here are for an instructor.
+	if topic.ValidFilter(t) == nil {
+		return nil
+	}
+	if hashOK := t == "#" || strings.HasSuffix(t, "/#") && strings.Count(t, "#") == 1; strings.Contains(t, "#") && !hashOK {
+		return fmt.Errorf("# must be a whole level, and the last one, e.g. devices/#")
+	}
+	return fmt.Errorf("+ must be a whole level, e.g. devices/+/sensors/TC/value")
 }
