@@ -2,12 +2,13 @@ package content
 
 import (
 	"bytes"
+	"embed"
+	"slices"
 	"sync"
 
 	"github.com/alecthomas/chroma/v2"
 	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
 	"github.com/alecthomas/chroma/v2/lexers"
-	"github.com/alecthomas/chroma/v2/styles"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/renderer"
@@ -27,6 +28,40 @@ const (
 	lightStyle = "github"
 	darkStyle  = "github-dark"
 )
+
+// codeStyles holds the two styles, copied from chroma v2.27.0's styles
+// folder (MIT licence, github.com/alecthomas/chroma). Importing chroma's
+// styles package would parse all of its 70 styles when the program starts
+// (6 ms of every start, issue 11); these two are parsed the first time code
+// is highlighted.
+//
+//go:embed codestyles/*.xml
+var codeStyles embed.FS
+
+// style returns one of the two styles by name.
+func style(name string) *chroma.Style {
+	if name == darkStyle {
+		return styleDark()
+	}
+	return styleLight()
+}
+
+var styleLight, styleDark = sync.OnceValue(loadStyle(lightStyle)), sync.OnceValue(loadStyle(darkStyle))
+
+func loadStyle(name string) func() *chroma.Style {
+	return func() *chroma.Style {
+		f, err := codeStyles.Open("codestyles/" + name + ".xml")
+		if err != nil {
+			panic(err) // embedded: a test loads both
+		}
+		defer f.Close()
+		s, err := chroma.NewXMLStyle(f)
+		if err != nil {
+			panic(err)
+		}
+		return s
+	}
+}
 
 func codeFormatter() *chromahtml.Formatter {
 	return chromahtml.New(chromahtml.WithClasses(true))
@@ -69,7 +104,7 @@ func writeCode(w util.BufWriter, lang string, code []byte) {
 	if lexer != nil {
 		if it, err := chroma.Coalesce(lexer).Tokenise(nil, string(code)); err == nil {
 			writeCodeStart(w, []byte(lang), false)
-			_ = sharedFormatter().Format(w, styles.Get(lightStyle), it)
+			_ = sharedFormatter().Format(w, style(lightStyle), it)
 			writeCodeEnd(w, false)
 			return
 		}
@@ -126,26 +161,34 @@ func CodeCSS() []byte {
 	return bytes.Clone(codeCSS())
 }
 
-var codeCSS = sync.OnceValue(func() []byte {
+var codeCSS = sync.OnceValue(func() []byte { return []byte(codeCSSText()) })
+
+func codeCSSText() string {
 	var b bytes.Buffer
 	f := codeFormatter()
 	b.WriteString("/* Code highlighting: chroma " + lightStyle + " and " + darkStyle + " styles. */\n")
-	_ = f.WriteCSS(&b, styles.Get(lightStyle))
+	_ = f.WriteCSS(&b, style(lightStyle))
 	b.WriteString("@media (prefers-color-scheme: dark) {\n")
-	dark := styles.Get(darkStyle)
-	writeDarkInherits(&b, styles.Get(lightStyle))
+	dark := style(darkStyle)
+	writeDarkInherits(&b, style(lightStyle))
 	_ = f.WriteCSS(&b, dark)
 	b.WriteString("}\n")
-	return b.Bytes()
-})
+	return b.String()
+}
 
 // writeDarkInherits starts the dark rules with one for every token class
 // the light style colours: the token takes the colour of the text around
 // it, unless a dark rule (written after) colours it. Without it a class the
 // dark style leaves to its parent keeps the light style's dark ink on the
 // dark background.
+//
+// The types are sorted: chroma lists them in map order, and the stylesheet's
+// URL carries a hash of its bytes, which must be the same on every start
+// and every node of a cluster.
 func writeDarkInherits(b *bytes.Buffer, light *chroma.Style) {
-	for _, tt := range light.Types() {
+	types := light.Types()
+	slices.Sort(types)
+	for _, tt := range types {
 		class, ok := chroma.StandardTypes[tt]
 		if !ok || class == "" || !light.Get(tt).Colour.IsSet() {
 			continue

@@ -173,3 +173,15 @@ func TestCodeCSSHasLightAndDarkStyles(t *testing.T) {
 		t.Errorf("CodeCSS lacks a light and a dark style:\n%s", css)
 	}
 }
+
+// TestCodeCSSIsTheSameEveryTime: the stylesheet's URL holds a hash of its
+// bytes, so it must not depend on map order (a cluster's nodes would each
+// link another URL).
+func TestCodeCSSIsTheSameEveryTime(t *testing.T) {
+	first := codeCSSText()
+	for range 20 {
+		if codeCSSText() != first {
+			t.Fatal("two renderings of the code stylesheet differ")
+		}
+	}
+}

@@ -22,7 +22,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("courselab bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o bench.Options
-	modes := fs.String("mode", "mqtt,latency,rest,check", "loads to run, comma-separated: mqtt, latency, rest, check")
+	modes := fs.String("mode", "mqtt,latency,rest,check,pages,start", "loads to run, comma-separated: mqtt, latency, rest, check, pages, start")
 	qos := fs.String("qos", "0,1", "MQTT mode: QoS levels, comma-separated")
 	fs.IntVar(&o.Learners, "learners", 200, "MQTT mode: learners, each with a publisher and a subscriber")
 	fs.IntVar(&o.Rate, "rate", 90, "MQTT mode: messages a second each learner publishes")
@@ -33,11 +33,15 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.RESTLearners, "rest-learners", 20, "REST mode: learners posting sensor values")
 	fs.IntVar(&o.RESTRate, "rest-rate", 50, "REST mode: posts a second per learner")
 	fs.IntVar(&o.CheckLearners, "check-learners", 100, "Check mode: learners pressing Check at once")
+	fs.IntVar(&o.PageRequests, "page-requests", 20000, "pages mode: requests per run on each server")
+	fs.IntVar(&o.PageClients, "page-clients", 4, "pages mode: keep-alive connections sending them")
+	fs.IntVar(&o.Starts, "starts", 10, "start mode: starts of each server")
 	fs.IntVar(&o.Rounds, "rounds", 3, "runs on each server, alternating which goes first")
 	fs.IntVar(&o.PortBase, "port-base", 0, "listen on 127.0.0.1 ports N..N+2 instead of ports the kernel picks")
 	fs.StringVar(&o.ProfileDir, "profile", "", "folder for pprof CPU and heap profiles of each courselab run")
 	anchor := fs.Bool("anchor-broker", false, "serve only the anchor broker (plain mochi-mqtt) until interrupted")
-	anchorAddr := fs.String("anchor-addr", "127.0.0.1:0", "with --anchor-broker: its MQTT listen address")
+	anchorFiles := fs.String("anchor-files", "", "serve only the pages anchor (net/http's FileServer over this folder) until interrupted")
+	anchorAddr := fs.String("anchor-addr", "127.0.0.1:0", "with --anchor-broker or --anchor-files: its listen address")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: courselab bench [flags]\n\nStarts a courselab server in classroom mode and a plain mochi-mqtt broker on loopback,\nputs the same load on each in turn and prints the figures with their ratios.")
 		fs.PrintDefaults()
@@ -50,6 +54,13 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *anchorFiles != "" {
+		if err := bench.ServeAnchorFiles(ctx, *anchorFiles, *anchorAddr, stdout); err != nil {
+			fmt.Fprintln(stderr, "courselab bench:", err)
+			return 1
+		}
+		return 0
+	}
 	if *anchor {
 		if err := bench.ServeAnchorBroker(ctx, *anchorAddr, stdout); err != nil {
 			fmt.Fprintln(stderr, "courselab bench:", err)

@@ -11,7 +11,9 @@ import (
 )
 
 // healthcheck asks the server on this machine for /healthz: exit 0 when it
-// answers 200, 1 otherwise. It is the container's HEALTHCHECK.
+// answers 200 (alive: starting or ready), 1 otherwise. It is the
+// container's HEALTHCHECK. With --ready it asks /readyz, which answers 200
+// only once the courses are loaded and while the database answers.
 func healthcheck(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("courselab healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -20,6 +22,7 @@ func healthcheck(args []string, stderr io.Writer) int {
 		def = ":8080"
 	}
 	addr := fs.String("addr", def, "the server's HTTP listen address [COURSELAB_ADDR]")
+	ready := fs.Bool("ready", false, "check readiness (/readyz: courses loaded, database answering) rather than liveness (/healthz)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -29,7 +32,11 @@ func healthcheck(args []string, stderr io.Writer) int {
 		return 2
 	}
 	client := &http.Client{Timeout: 3 * time.Second}
-	resp, err := client.Get("http://" + net.JoinHostPort("127.0.0.1", port) + "/healthz")
+	path := "/healthz"
+	if *ready {
+		path = "/readyz"
+	}
+	resp, err := client.Get("http://" + net.JoinHostPort("127.0.0.1", port) + path)
 	if err != nil {
 		fmt.Fprintln(stderr, "healthcheck:", err)
 		return 1

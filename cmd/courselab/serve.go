@@ -60,6 +60,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 
 // serveUntilDone runs the platform until ctx is cancelled, then shuts down
 // gracefully: in-flight requests get a few seconds to finish.
+//
+// It listens first and loads afterwards: within milliseconds of starting,
+// /healthz answers 200 "starting" and /readyz 503 (server.StartGate), and
+// a page asked for meanwhile waits for the catalog. MQTT connections wait
+// in the listen queue until the labs are up. The "serving" log line comes
+// when everything is ready.
 func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return fmt.Errorf("data folder: %w", err)
@@ -67,6 +73,38 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	if err := loadSecrets(&cfg, logger, stdout); err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (is another courselab running? choose another port with --addr): %w", cfg.Addr, err)
+	}
+	mqttLn, err := net.Listen("tcp", cfg.MQTTAddr)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("listen for MQTT on %s (is a broker such as mosquitto already running? stop it or choose another port with --mqtt-addr): %w", cfg.MQTTAddr, err)
+	}
+	defer mqttLn.Close()
+	cfg.MQTTAddr = mqttLn.Addr().String()
+
+	ln = connlimit.Wrap(ln, connLimits(cfg, refuseHTTP))
+	mqttLn = connlimit.Wrap(mqttLn, connLimits(cfg, refuseMQTT))
+	warnFileLimit(cfg, logger)
+
+	// Request bodies get their own deadline (server.BodyTimeout), set by the
+	// handler: a server-wide ReadTimeout would also end the live streams.
+	gate := server.NewStartGate()
+	httpSrv := &http.Server{
+		Handler:           gate,
+		ReadHeaderTimeout: headerTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	// Ends the HTTP side if starting fails; after a graceful Shutdown it
+	// has nothing left to do.
+	defer httpSrv.Close()
+
 	catalog, err := loadCatalog(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -77,21 +115,6 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	}
 	defer st.Close()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s (is another courselab running? choose another port with --addr): %w", cfg.Addr, err)
-	}
-	mqttLn, err := net.Listen("tcp", cfg.MQTTAddr)
-	if err != nil {
-		ln.Close()
-		return fmt.Errorf("listen for MQTT on %s (is a broker such as mosquitto already running? stop it or choose another port with --mqtt-addr): %w", cfg.MQTTAddr, err)
-	}
-	cfg.MQTTAddr = mqttLn.Addr().String()
-
-	ln = connlimit.Wrap(ln, connLimits(cfg, refuseHTTP))
-	mqttLn = connlimit.Wrap(mqttLn, connLimits(cfg, refuseMQTT))
-	warnFileLimit(cfg, logger)
-
 	lab := labs.New(labs.Config{Classroom: cfg.Classroom, IdleTimeout: cfg.IdleTimeout, MaxSandboxes: cfg.MaxLearners,
 		Secret: []byte(cfg.Secret), Logger: logger})
 	defer lab.Close()
@@ -100,26 +123,14 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	}
 	srv, err := server.New(cfg, catalog, lab, st, logger)
 	if err != nil {
-		ln.Close()
-		mqttLn.Close()
 		return err
 	}
+	gate.Ready(srv.Handler())
 	go func() {
 		if err := lab.Front().ServeTCP(mqttLn); err != nil {
 			logger.Error("MQTT listener stopped", "err", err)
 		}
 	}()
-	// Request bodies get their own deadline (server.BodyTimeout), set by the
-	// handler: a server-wide ReadTimeout would also end the live streams.
-	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: headerTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- httpSrv.Serve(ln) }()
 
 	fmt.Fprintf(stdout, "courselab is serving %d course(s) on %s\n", len(catalog.Catalog().Courses), browseURL(ln.Addr()))
 	fmt.Fprintf(stdout, "MQTT on %s (TCP) and %s (WebSocket)\n",

@@ -23,7 +23,7 @@ import (
 // Options say what to run. Zero fields take the defaults of the goals.
 type Options struct {
 	Exe      string        // the courselab binary (serve, and bench --anchor-broker)
-	Modes    []string      // "mqtt", "latency", "rest", "check"
+	Modes    []string      // "mqtt", "latency", "rest", "check", "pages", "start"
 	QoS      []byte        // MQTT mode: the QoS levels to run
 	Learners int           // MQTT mode: learners (default 200)
 	Rate     int           // MQTT mode: messages a second per learner (default 90)
@@ -39,6 +39,10 @@ type Options struct {
 	RESTRate     int // REST mode: posts a second per learner (default 50: 1,000/s for 20)
 
 	CheckLearners int // Check mode: learners pressing Check at once (default 100)
+
+	PageRequests int // pages mode: requests per run (default 20,000)
+	PageClients  int // pages mode: keep-alive connections (default 4)
+	Starts       int // start mode: starts of each server (default 10)
 
 	Rounds   int // runs of each server (default 3)
 	PortBase int // listen on PortBase.. PortBase+2 instead of ports the kernel picks
@@ -61,6 +65,9 @@ func (o Options) withDefaults() Options {
 	def(&o.RESTRate, 50)
 	def(&o.CheckLearners, 100)
 	def(&o.Rounds, 3)
+	def(&o.PageRequests, 20000)
+	def(&o.PageClients, 4)
+	def(&o.Starts, 10)
 	if o.Duration <= 0 {
 		o.Duration = 10 * time.Second
 	}
@@ -70,7 +77,7 @@ func (o Options) withDefaults() Options {
 		o.Settle = 5 * time.Second
 	}
 	if len(o.Modes) == 0 {
-		o.Modes = []string{"mqtt", "latency", "rest", "check"}
+		o.Modes = []string{"mqtt", "latency", "rest", "check", "pages", "start"}
 	}
 	if len(o.QoS) == 0 {
 		o.QoS = []byte{0, 1}
@@ -139,8 +146,9 @@ func scenarios(o Options) ([]scenario, error) {
 					}
 					return runCheckBurst(ctx, p, ls)
 				}})
+		case "pages", "start": // not scenarios on the broker: see pages.go
 		default:
-			return nil, fmt.Errorf("unknown mode %q: use mqtt, latency, rest or check", m)
+			return nil, fmt.Errorf("unknown mode %q: use mqtt, latency, rest, check, pages or start", m)
 		}
 	}
 	return out, nil
@@ -188,6 +196,16 @@ func Run(ctx context.Context, o Options, w io.Writer) error {
 			pairs = append(pairs, pair)
 		}
 		summary(w, pairs, sc.check)
+	}
+	if slices.Contains(o.Modes, "pages") {
+		if err := runPages(ctx, o, w); err != nil {
+			return err
+		}
+	}
+	if slices.Contains(o.Modes, "start") {
+		if err := runStarts(ctx, o, w); err != nil {
+			return err
+		}
 	}
 	return nil
 }

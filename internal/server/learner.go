@@ -4,10 +4,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/courselab/courselab/internal/secret"
 	"github.com/courselab/courselab/internal/store"
 	"github.com/courselab/courselab/labs"
 )
@@ -20,22 +22,66 @@ const (
 
 // learnerID returns who is asking: in personal mode always the one personal
 // learner; in classroom mode the learner in the signed cookie, or for API
-// calls the owner of the lab bearer token.
+// calls the owner of the lab bearer token. The answer is kept on the
+// request, so that the middleware and the handler do not verify the same
+// signature again.
 func (s *Server) learnerID(c echo.Context) (string, bool) {
 	if !s.cfg.Classroom {
 		return labs.PersonalLearner, true
 	}
+	if id, ok := c.Get(requestLearner).(string); ok {
+		return id, true
+	}
 	if ck, err := c.Cookie(learnerCookie); err == nil {
-		if id, ok := s.cookies.Verify(ck.Value); ok {
+		if id, ok := s.verifiedCookies.verify(s.cookies, ck.Value); ok {
+			c.Set(requestLearner, id)
 			return id, true
 		}
 	}
 	if tok, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer "); ok && tok != "" {
 		if id, ok := s.labs.LearnerByToken(strings.TrimSpace(tok)); ok {
+			c.Set(requestLearner, id)
 			return id, true
 		}
 	}
 	return "", false
+}
+
+// requestLearner is the echo context key of the learner a request was
+// found to come from.
+const requestLearner = "courselab.learner"
+
+// cookieMemo remembers learner cookies whose signature held, so that a
+// learner's page views cost a map lookup rather than an HMAC each. A
+// cookie's signature depends only on the secret, which never changes while
+// the process runs, so a cookie that verified once always will. Only
+// verified cookies are kept, and at most maxVerifiedCookies of them (the
+// memo starts over when full), so forged cookies cannot grow it.
+type cookieMemo struct {
+	mu sync.RWMutex
+	m  map[string]string // cookie value → learner id
+}
+
+const maxVerifiedCookies = 8192
+
+func (cm *cookieMemo) verify(signer secret.Signer, cookie string) (string, bool) {
+	cm.mu.RLock()
+	id, ok := cm.m[cookie]
+	cm.mu.RUnlock()
+	if ok {
+		return id, true
+	}
+	id, ok = signer.Verify(cookie)
+	if !ok {
+		return "", false
+	}
+	cm.mu.Lock()
+	if cm.m == nil || len(cm.m) >= maxVerifiedCookies {
+		cm.m = make(map[string]string)
+	}
+	cm.m[cookie] = id
+	cm.mu.Unlock()
+	return id, true
 }
 
 // requireLearner sends a classroom visitor who has not joined yet to the join

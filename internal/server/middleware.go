@@ -27,7 +27,8 @@ func (s *Server) logRequests() echo.MiddlewareFunc {
 		LogError:    true,
 		HandleError: true,
 		Skipper: func(c echo.Context) bool {
-			return c.Request().URL.Path == "/healthz"
+			p := c.Request().URL.Path
+			return p == "/healthz" || p == "/readyz"
 		},
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelInfo

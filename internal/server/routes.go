@@ -17,6 +17,7 @@ func (s *Server) routes() {
 	e.Use(boundedBodies(BodyTimeout))
 
 	e.GET("/healthz", s.healthShow)
+	e.GET("/readyz", s.healthShow)
 	e.GET("/static/*", s.staticShow)
 
 	e.GET("/join", s.joinShow)

@@ -8,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"sort"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -89,15 +88,13 @@ func (s *Server) sectionShow(c echo.Context, cat *content.Catalog, course *conte
 	// shows lab details, once per set of details (per host in personal
 	// mode, per learner in a classroom).
 	key := "section\x00" + course.ID + "\x00" + sec.Slug
-	var values map[string]string
 	if sec.HasPlaceholders {
-		values = s.labValues(c, learner)
-		key += "\x00" + valuesKey(values)
+		key += "\x00" + s.labValuesKey(c, learner)
 	}
 	withValues := func() sectionPage {
 		d := data()
-		if values != nil {
-			d.HTML = sec.HTMLFor(values)
+		if sec.HasPlaceholders {
+			d.HTML = sec.HTMLFor(s.labValues(c, learner))
 		}
 		return d
 	}
@@ -113,21 +110,16 @@ func (s *Server) sectionShow(c echo.Context, cat *content.Catalog, course *conte
 	return s.renderShared(c, cat, key, "section", slots, func() any { return withValues() })
 }
 
-// valuesKey is a cache key for a set of placeholder values.
-func valuesKey(values map[string]string) string {
-	names := make([]string, 0, len(values))
-	for k := range values {
-		names = append(names, k)
+// labValuesKey names, in a page cache key, everything labValues depends
+// on: the learner (their credentials), the host name and the scheme the
+// request came by (the URLs). The values themselves (two HMACs and a map)
+// are computed only when the page is rendered.
+func (s *Server) labValuesKey(c echo.Context, learner string) string {
+	scheme := "http"
+	if c.Scheme() == "https" {
+		scheme = "https"
 	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, k := range names {
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(values[k])
-		b.WriteByte(0)
-	}
-	return b.String()
+	return learner + "\x00" + c.Request().Host + "\x00" + scheme
 }
 
 // courseFileShow serves a file from the course folder. The course's Markdown

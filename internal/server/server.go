@@ -53,16 +53,17 @@ type Server struct {
 	reads   learnerMarks // what each learner has done, cached
 	class   classFeed
 	// learnerClasses is learner id → class id, read once (classOf).
-	learnerClasses sync.Map
-	streams        streamCap // live event streams per person
-	checks         *check.Engine
-	console        *consoleAPI
-	cookies        secret.Signer  // learners' session cookies
-	instructor     secret.Signer  // the instructor's cookie; keyed by the token, so a new token logs everyone out
-	sso            *oidc.Provider // the school's OpenID Connect provider; nil without --oidc-issuer
-	ssoFlows       secret.Signer  // the cookie that carries a sign-in from its start to its return
-	ssoUsed        usedStates     // sign-ins that came back already, refused if replayed
-	echo           *echo.Echo
+	learnerClasses  sync.Map
+	streams         streamCap // live event streams per person
+	checks          *check.Engine
+	console         *consoleAPI
+	cookies         secret.Signer  // learners' session cookies
+	verifiedCookies cookieMemo     // learner cookies whose signature held
+	instructor      secret.Signer  // the instructor's cookie; keyed by the token, so a new token logs everyone out
+	sso             *oidc.Provider // the school's OpenID Connect provider; nil without --oidc-issuer
+	ssoFlows        secret.Signer  // the cookie that carries a sign-in from its start to its return
+	ssoUsed         usedStates     // sign-ins that came back already, refused if replayed
+	echo            *echo.Echo
 
 	joins      *throttle.PerAddr // joins per source address; nil: no limit
 	joinMu     sync.Mutex        // one join at a time counts the class
