@@ -204,3 +204,44 @@ func TestTheDashboardOfOneClassIsNotWokenByAnother(t *testing.T) {
 		t.Errorf("a change of unknown class did not reach the default dashboard: %v", got)
 	}
 }
+
+// TestAClassesCoursesComeFirstForItsLearners: a learner of a class that
+// takes one course finds it first in the catalog, under the class's name,
+// and the others after it, still open; their progress page shows the
+// class's course, and another course once they started it. A learner of
+// the default class sees the catalog as before.
+func TestAClassesCoursesComeFirstForItsLearners(t *testing.T) {
+	ts := newTestServer(t, true)
+	teacher := instructor(t, ts)
+	createClass(t, ts, teacher, url.Values{"name": {"Loose group"}, "code": {"LOOSE1"}, "open": {"1"}, "course": {"loose"}})
+	ada := browser(t)
+	if r := joinWith(t, ts, ada, "Ada", "LOOSE1"); r.status != http.StatusSeeOther {
+		t.Fatalf("join: %d", r.status)
+	}
+	grace := join(t, ts, "Grace")
+
+	cat := do(t, ada, "GET", ts.URL+"/", nil).body
+	mine, loose, hello := strings.Index(cat, "Your class: Loose group"), strings.Index(cat, "Loose course"), strings.Index(cat, "Hello course")
+	if mine < 0 || loose < mine || hello < loose {
+		t.Fatalf("Ada's catalog: class heading at %d, Loose at %d, Hello at %d; want them in that order", mine, loose, hello)
+	}
+	if strings.Count(cat, "Loose course") != 1 {
+		t.Errorf("the class's course is listed twice")
+	}
+	if other := do(t, grace, "GET", ts.URL+"/", nil).body; strings.Contains(other, "Your class") || !strings.Contains(other, "Loose course") {
+		t.Errorf("Grace's catalog (default class) changed")
+	}
+	if r := do(t, ada, "GET", ts.URL+"/courses/hello", nil); r.status != http.StatusOK {
+		t.Errorf("a course outside the class is closed to Ada: %d", r.status)
+	}
+
+	prog := do(t, ada, "GET", ts.URL+"/progress", nil).body
+	if !strings.Contains(prog, "Loose course") || strings.Contains(prog, "Other courses you started") {
+		t.Errorf("Ada's progress before starting Hello should show the class's course alone")
+	}
+	do(t, ada, "POST", ts.URL+"/api/courses/hello/sections/first/read", url.Values{})
+	prog = do(t, ada, "GET", ts.URL+"/progress", nil).body
+	if i, j := strings.Index(prog, "Other courses you started"), strings.Index(prog, "Hello course"); i < 0 || j < i {
+		t.Errorf("Ada's progress after reading Hello: others heading at %d, Hello at %d", i, j)
+	}
+}

@@ -53,6 +53,7 @@ type Server struct {
 	class   classFeed
 	// learnerClasses is learner id → class id, read once (classOf).
 	learnerClasses sync.Map
+	classCache     classCache // classes as learners' pages read them
 	streams        streamCap // live event streams per person
 	checks         *check.Engine
 	console        *consoleAPI
