@@ -54,7 +54,7 @@ type Server struct {
 	// learnerClasses is learner id → class id, read once (classOf).
 	learnerClasses sync.Map
 	classCache     classCache // classes as learners' pages read them
-	streams        streamCap // live event streams per person
+	streams        streamCap  // live event streams per person
 	checks         *check.Engine
 	console        *consoleAPI
 	cookies        secret.Signer // learners' session cookies
