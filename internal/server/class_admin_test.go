@@ -245,3 +245,26 @@ func TestAClassesCoursesComeFirstForItsLearners(t *testing.T) {
 		t.Errorf("Ada's progress after reading Hello: others heading at %d, Hello at %d", i, j)
 	}
 }
+
+// TestAnotherNodesChangeWakesOnlyTheDashboardsOfItsClass: the cluster
+// payload names the class; a payload from an older node, without one,
+// still reaches every dashboard.
+func TestAnotherNodesChangeWakesOnlyTheDashboardsOfItsClass(t *testing.T) {
+	ts := newTestServer(t, true)
+	s := ts.srv
+	def, stopDef := s.class.subscribe(store.DefaultClass)
+	defer stopDef()
+	b, stopB := s.class.subscribe("b-1234")
+	defer stopB()
+	s.clusterEvent(channelClass, "other-node ada-1 b-1234")
+	if got, _ := s.class.take(b); len(got) != 1 || got[0] != "ada-1" {
+		t.Errorf("class b's dashboard got %v", got)
+	}
+	if got, all := s.class.take(def); len(got) != 0 || all {
+		t.Errorf("the default dashboard was woken by class b's learner: %v %v", got, all)
+	}
+	s.clusterEvent(channelClass, "old-node grace-2")
+	if got, _ := s.class.take(def); len(got) != 1 || got[0] != "grace-2" {
+		t.Errorf("an older node's payload did not reach the default dashboard: %v", got)
+	}
+}
