@@ -4,6 +4,8 @@
 //	courselab lint DIR            check a course folder
 //	courselab healthcheck         exit 0 if the local server is healthy
 //	courselab bench [flags]       load a class on courselab and on plain mochi-mqtt, print the ratios
+//	courselab instructor add NAME | list | remove NAME [flags]
+//	                              instructors with a personal token for /teach
 package main
 
 import (
@@ -31,6 +33,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return healthcheck(args, stderr)
 	case "bench":
 		return benchCmd(args, stdout, stderr)
+	case "instructor":
+		return instructorCmd(args, stdout, stderr)
 	case "help":
 		usage(stdout)
 		return 0

@@ -106,7 +106,7 @@ var options = []option{
 
 // Usage writes the flags, their defaults and environment variables to w.
 func Usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: courselab [serve] [flags]\n       courselab lint DIR\n       courselab healthcheck [--addr ADDR]\n\nFlags (each also read from its environment variable):")
+	fmt.Fprintln(w, "Usage: courselab [serve] [flags]\n       courselab lint DIR\n       courselab healthcheck [--addr ADDR]\n       courselab instructor add NAME | list | remove NAME [--data DIR | --database URL]\n\nFlags (each also read from its environment variable):")
 	for _, o := range options {
 		def := ""
 		if o.def != "" && o.def != "false" {

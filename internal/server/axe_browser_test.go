@@ -128,6 +128,8 @@ func TestBrowserEveryPagePassesAxeInLightAndDark(t *testing.T) {
 			visit("not found", "/no/such/page", "main")
 			visit("teach login", "/teach", "input#token")
 			visit("teach", "/teach?token="+testInstructorToken, "#class-table")
+			visit("classes", "/teach/classes", ".class-list")
+			visit("new class", "/teach/classes/new", "input#code")
 		})
 	}
 }

@@ -89,7 +89,7 @@ func (s *Server) classSave(c echo.Context, class store.Class, isNew bool) error 
 	if err != nil {
 		return err
 	}
-	class.Name = cleanName(form.Get("name"))
+	class.Name = CleanName(form.Get("name"))
 	class.Open = form.Get("open") == "1"
 	class.Courses = nil
 	cat := s.courses.Catalog()
@@ -131,6 +131,7 @@ func (s *Server) classSave(c echo.Context, class store.Class, isNew bool) error 
 	if err != nil {
 		return err
 	}
+	s.classCache.forget(p.Class.ID)
 	s.log.Info("class saved", "class", p.Class.ID, "new", isNew, "open", p.Class.Open)
 	return c.Redirect(http.StatusSeeOther, "/teach/classes?saved="+url.QueryEscape(p.Class.ID))
 }

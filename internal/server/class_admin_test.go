@@ -204,3 +204,67 @@ func TestTheDashboardOfOneClassIsNotWokenByAnother(t *testing.T) {
 		t.Errorf("a change of unknown class did not reach the default dashboard: %v", got)
 	}
 }
+
+// TestAClassesCoursesComeFirstForItsLearners: a learner of a class that
+// takes one course finds it first in the catalog, under the class's name,
+// and the others after it, still open; their progress page shows the
+// class's course, and another course once they started it. A learner of
+// the default class sees the catalog as before.
+func TestAClassesCoursesComeFirstForItsLearners(t *testing.T) {
+	ts := newTestServer(t, true)
+	teacher := instructor(t, ts)
+	createClass(t, ts, teacher, url.Values{"name": {"Loose group"}, "code": {"LOOSE1"}, "open": {"1"}, "course": {"loose"}})
+	ada := browser(t)
+	if r := joinWith(t, ts, ada, "Ada", "LOOSE1"); r.status != http.StatusSeeOther {
+		t.Fatalf("join: %d", r.status)
+	}
+	grace := join(t, ts, "Grace")
+
+	cat := do(t, ada, "GET", ts.URL+"/", nil).body
+	mine, loose, hello := strings.Index(cat, "Your class: Loose group"), strings.Index(cat, "Loose course"), strings.Index(cat, "Hello course")
+	if mine < 0 || loose < mine || hello < loose {
+		t.Fatalf("Ada's catalog: class heading at %d, Loose at %d, Hello at %d; want them in that order", mine, loose, hello)
+	}
+	if strings.Count(cat, "Loose course") != 1 {
+		t.Errorf("the class's course is listed twice")
+	}
+	if other := do(t, grace, "GET", ts.URL+"/", nil).body; strings.Contains(other, "Your class") || !strings.Contains(other, "Loose course") {
+		t.Errorf("Grace's catalog (default class) changed")
+	}
+	if r := do(t, ada, "GET", ts.URL+"/courses/hello", nil); r.status != http.StatusOK {
+		t.Errorf("a course outside the class is closed to Ada: %d", r.status)
+	}
+
+	prog := do(t, ada, "GET", ts.URL+"/progress", nil).body
+	if !strings.Contains(prog, "Loose course") || strings.Contains(prog, "Other courses you started") {
+		t.Errorf("Ada's progress before starting Hello should show the class's course alone")
+	}
+	do(t, ada, "POST", ts.URL+"/api/courses/hello/sections/first/read", url.Values{})
+	prog = do(t, ada, "GET", ts.URL+"/progress", nil).body
+	if i, j := strings.Index(prog, "Other courses you started"), strings.Index(prog, "Hello course"); i < 0 || j < i {
+		t.Errorf("Ada's progress after reading Hello: others heading at %d, Hello at %d", i, j)
+	}
+}
+
+// TestAnotherNodesChangeWakesOnlyTheDashboardsOfItsClass: the cluster
+// payload names the class; a payload from an older node, without one,
+// still reaches every dashboard.
+func TestAnotherNodesChangeWakesOnlyTheDashboardsOfItsClass(t *testing.T) {
+	ts := newTestServer(t, true)
+	s := ts.srv
+	def, stopDef := s.class.subscribe(store.DefaultClass)
+	defer stopDef()
+	b, stopB := s.class.subscribe("b-1234")
+	defer stopB()
+	s.clusterEvent(channelClass, "other-node ada-1 b-1234")
+	if got, _ := s.class.take(b); len(got) != 1 || got[0] != "ada-1" {
+		t.Errorf("class b's dashboard got %v", got)
+	}
+	if got, all := s.class.take(def); len(got) != 0 || all {
+		t.Errorf("the default dashboard was woken by class b's learner: %v %v", got, all)
+	}
+	s.clusterEvent(channelClass, "old-node grace-2")
+	if got, _ := s.class.take(def); len(got) != 1 || got[0] != "grace-2" {
+		t.Errorf("an older node's payload did not reach the default dashboard: %v", got)
+	}
+}

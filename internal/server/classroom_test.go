@@ -152,7 +152,7 @@ func TestTeachRefusesAnyoneWithoutTheInstructorToken(t *testing.T) {
 	if r := do(t, b, "GET", ts.URL+"/teach", nil); r.status != http.StatusUnauthorized || strings.Contains(r.body, "Grace") {
 		t.Fatalf("/teach without token: %d", r.status)
 	}
-	if r := do(t, b, "POST", ts.URL+"/teach/login", url.Values{"token": {"guess"}}); r.status != http.StatusUnauthorized || !strings.Contains(r.body, "not the instructor token") {
+	if r := do(t, b, "POST", ts.URL+"/teach/login", url.Values{"token": {"guess"}}); r.status != http.StatusUnauthorized || !strings.Contains(r.body, "not an instructor token") {
 		t.Errorf("wrong token: %d", r.status)
 	}
 	// A learner's cookie is not an instructor's.

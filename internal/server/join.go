@@ -55,11 +55,11 @@ func (s *Server) joinSave(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
 	ctx := c.Request().Context()
-	p := joinPage{page: s.page(), Name: cleanName(c.FormValue("name")), Code: cleanCode(c.FormValue("code")), Next: localRedirect(c.FormValue("next"))}
+	p := joinPage{page: s.page(), Name: CleanName(c.FormValue("name")), Code: cleanCode(c.FormValue("code")), Next: localRedirect(c.FormValue("next"))}
 	if !utf8.ValidString(p.Code) {
 		p.Code = "" // not echoed back into the form
 	}
-	if p.Error = checkName(p.Name); p.Error != "" {
+	if p.Error = CheckName(p.Name); p.Error != "" {
 		if !utf8.ValidString(p.Name) {
 			p.Name = "" // not echoed back into the form
 		}
@@ -161,11 +161,12 @@ func roundWait(d time.Duration) string {
 	return fmt.Sprintf("%d minutes", int(math.Ceil(d.Minutes())))
 }
 
-// cleanName trims a typed name and folds runs of spaces into one.
-func cleanName(name string) string { return strings.Join(strings.Fields(name), " ") }
+// CleanName trims a typed name and folds runs of spaces into one.
+func CleanName(name string) string { return strings.Join(strings.Fields(name), " ") }
 
-// checkName returns what is wrong with a display name, or "".
-func checkName(name string) string {
+// CheckName returns what is wrong with a display name (a learner's, an
+// instructor's), or "".
+func CheckName(name string) string {
 	switch {
 	case name == "":
 		return "Enter your name, so your instructor knows whose progress this is."

@@ -212,7 +212,7 @@ func (s *Server) ssoLearner(c echo.Context, id oidc.Identity, f ssoFlow) error {
 // could have typed at the join page, or "".
 func ssoDisplayName(id oidc.Identity) string {
 	for _, n := range id.DisplayNames() {
-		if n = cleanName(n); checkName(n) == "" {
+		if n = CleanName(n); CheckName(n) == "" {
 			return n
 		}
 	}

@@ -79,7 +79,9 @@ type progressItem struct {
 
 type progressPage struct {
 	page
-	Courses []progressCourse
+	Class   string           // the class's name when it names its courses
+	Courses []progressCourse // the courses of the learner's class (every course when it names none)
+	Others  []progressCourse // other courses the learner started
 }
 
 // progressShow is the learner's own progress page.
@@ -89,8 +91,16 @@ func (s *Server) progressShow(c echo.Context) error {
 		return err
 	}
 	data := progressPage{page: s.page()}
+	class := s.learnerClass(c)
+	if len(class.Courses) > 0 {
+		data.Class = class.Name
+	}
 	for _, course := range s.courses.Catalog().Courses {
 		cp := p[course.ID]
+		taken := class.Takes(course.ID)
+		if !taken && cp == nil {
+			continue
+		}
 		pc := progressCourse{Course: course}
 		for _, sec := range course.Sections {
 			href := "/courses/" + course.ID + "/" + sec.Slug
@@ -129,7 +139,11 @@ func (s *Server) progressShow(c echo.Context) error {
 				pc.Items = append(pc.Items, item)
 			}
 		}
-		data.Courses = append(data.Courses, pc)
+		if taken {
+			data.Courses = append(data.Courses, pc)
+		} else {
+			data.Others = append(data.Others, pc)
+		}
 	}
 	return s.render(c, http.StatusOK, "progress", data)
 }

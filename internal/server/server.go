@@ -54,7 +54,8 @@ type Server struct {
 	class   classFeed
 	// learnerClasses is learner id → class id, read once (classOf).
 	learnerClasses  sync.Map
-	streams         streamCap // live event streams per person
+	classCache      classCache // classes as learners' pages read them
+	streams         streamCap  // live event streams per person
 	checks          *check.Engine
 	console         *consoleAPI
 	cookies         secret.Signer  // learners' session cookies

@@ -68,6 +68,11 @@ func (s *Server) isInstructor(c echo.Context) bool {
 	return ok
 }
 
+// FirstInstructor is who signs in with --instructor-token, as the
+// sessions page names them; the others are named when they are added
+// (courselab instructor add NAME).
+const FirstInstructor = "first instructor"
+
 // signInInstructor starts a session for who (how they signed in, shown in
 // the list of sessions) and sets its cookie.
 func (s *Server) signInInstructor(c echo.Context, who string) error {
@@ -76,7 +81,7 @@ func (s *Server) signInInstructor(c echo.Context, who string) error {
 		return err
 	}
 	setCookie(c, instructorCookie, s.instructor.Sign("session:"+is.ID), instructorSessionTTL)
-	s.log.Info("instructor signed in", "session", is.ID, "remote", c.RealIP())
+	s.log.Info("instructor signed in", "who", who, "session", is.ID, "remote", c.RealIP())
 	return nil
 }
 
@@ -95,8 +100,15 @@ func (s *Server) requireInstructor(next echo.HandlerFunc) echo.HandlerFunc {
 		if ok {
 			return next(c)
 		}
-		if tok := c.QueryParam("token"); tok != "" && s.tokenTry(c) == 0 && s.tokenMatches(tok) {
-			if err := s.signInInstructor(c, "token from "+c.RealIP()); err != nil {
+		if tok := c.QueryParam("token"); tok != "" && s.tokenTry(c) == 0 {
+			who, err := s.tokenOwner(c, tok)
+			if err != nil {
+				return err
+			}
+			if who == "" {
+				return s.render(c, http.StatusUnauthorized, "teach_login", teachLoginPage{page: s.page(), Error: wrongToken})
+			}
+			if err := s.signInInstructor(c, who); err != nil {
 				return err
 			}
 			return c.Redirect(http.StatusSeeOther, localRedirect(c.Request().URL.Path))
@@ -105,9 +117,25 @@ func (s *Server) requireInstructor(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func (s *Server) tokenMatches(tok string) bool {
-	return s.cfg.InstructorToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.InstructorToken)) == 1
+// tokenOwner returns who an instructor token belongs to: the first
+// instructor for --instructor-token, else the instructor whose personal
+// token it is; "" for a token nobody has.
+func (s *Server) tokenOwner(c echo.Context, tok string) (string, error) {
+	if s.cfg.InstructorToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.InstructorToken)) == 1 {
+		return FirstInstructor, nil
+	}
+	in, err := s.store.InstructorByToken(c.Request().Context(), tok)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return in.Name, nil
 }
+
+// wrongToken is what the sign-in page says to a token nobody has.
+const wrongToken = "That is not an instructor token. The first one was printed when courselab started the first time, and is kept in the data folder (instructor-token); the others were printed by courselab instructor add."
 
 // Instructor token tries, per address: a few at once (a typo or two), then
 // one every tokenTryEvery. The token has 128 random bits; this keeps a
@@ -134,11 +162,15 @@ func (s *Server) teachLogin(c echo.Context) error {
 		return s.render(c, http.StatusTooManyRequests, "teach_login", teachLoginPage{page: s.page(),
 			Error: fmt.Sprintf("Too many tries from your address. Wait %s, then enter the token again. It was printed when courselab started the first time, and is kept in the data folder (instructor-token).", roundWait(wait))})
 	}
-	if !s.tokenMatches(c.FormValue("token")) {
-		s.log.Warn("instructor login refused", "remote", c.RealIP())
-		return s.render(c, http.StatusUnauthorized, "teach_login", teachLoginPage{page: s.page(), Error: "That is not the instructor token. It was printed when courselab started the first time, and is kept in the data folder (instructor-token)."})
+	who, err := s.tokenOwner(c, c.FormValue("token"))
+	if err != nil {
+		return err
 	}
-	if err := s.signInInstructor(c, "token from "+c.RealIP()); err != nil {
+	if who == "" {
+		s.log.Warn("instructor login refused", "remote", c.RealIP())
+		return s.render(c, http.StatusUnauthorized, "teach_login", teachLoginPage{page: s.page(), Error: wrongToken})
+	}
+	if err := s.signInInstructor(c, who); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/teach")

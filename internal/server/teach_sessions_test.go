@@ -54,3 +54,40 @@ func TestInstructorSessionsAreListedRevokedAndExpire(t *testing.T) {
 		t.Errorf("expired session: %d, want the sign-in page saying it expired", r.status)
 	}
 }
+
+// TestSeveralInstructorsEachSignInWithTheirOwnToken: the first instructor
+// (--instructor-token) and Grace (a personal token) each get sessions
+// named after them; each sees every session and may sign out one; once
+// Grace is removed her token and her sessions stop working.
+func TestSeveralInstructorsEachSignInWithTheirOwnToken(t *testing.T) {
+	ts := newTestServer(t, true)
+	ctx := context.Background()
+	_, graceToken, err := ts.store.AddInstructor(ctx, "Grace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := instructor(t, ts)
+	grace := browser(t)
+	if r := do(t, grace, "POST", ts.URL+"/teach/login", url.Values{"token": {graceToken}}); r.status != http.StatusSeeOther {
+		t.Fatalf("Grace's sign-in: %d %s", r.status, r.body)
+	}
+	list := do(t, first, "GET", ts.URL+"/teach/sessions", nil)
+	if !strings.Contains(list.body, "<td>Grace</td>") || !strings.Contains(list.body, "<td>first instructor</td>") {
+		t.Fatalf("the sessions page does not name both instructors:\n%s", list.body)
+	}
+	if r := do(t, grace, "GET", ts.URL+"/teach", nil); r.status != 200 {
+		t.Fatalf("Grace's /teach: %d", r.status)
+	}
+	if err := ts.store.RemoveInstructor(ctx, "Grace"); err != nil {
+		t.Fatal(err)
+	}
+	if r := do(t, grace, "GET", ts.URL+"/teach", nil); r.status != http.StatusUnauthorized {
+		t.Errorf("removed Grace's session: %d, want the sign-in page", r.status)
+	}
+	if r := do(t, browser(t), "POST", ts.URL+"/teach/login", url.Values{"token": {graceToken}}); r.status != http.StatusUnauthorized || !strings.Contains(r.body, "not an instructor token") {
+		t.Errorf("removed Grace's token: %d", r.status)
+	}
+	if r := do(t, first, "GET", ts.URL+"/teach", nil); r.status != 200 {
+		t.Errorf("the first instructor lost their session with Grace's: %d", r.status)
+	}
+}
