@@ -125,8 +125,10 @@ func (s *Server) tellCluster(channel, payload string) {
 // resetLab drops a learner's sandbox wherever it lives: here, and through
 // the database on the node that holds it.
 func (s *Server) resetLab(learner string) {
+	had := s.labs.Lookup(learner) != nil
 	s.labs.Reclaim(learner)
 	s.reads.forget(learner)
+	s.reopenAfterReset(learner, had)
 	s.tellCluster(channelReset, s.node+" "+learner)
 }
 
@@ -160,11 +162,13 @@ func (s *Server) clusterEvent(channel, payload string) {
 		if !ok || node == s.node {
 			return
 		}
-		if s.labs.Lookup(learner) != nil {
+		had := s.labs.Lookup(learner) != nil
+		if had {
 			s.log.Info("lab reset by instructor on another node", "learner", learner)
 		}
 		s.labs.Reclaim(learner)
 		s.reads.forget(learner)
+		s.reopenAfterReset(learner, had)
 		s.class.notify(learner)
 	}
 }

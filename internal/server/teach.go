@@ -24,8 +24,9 @@ type teachLoginPage struct {
 
 type teachPage struct {
 	page
-	Class classPage
-	Reset string // learner whose lab was just reset
+	Class    classPage
+	Overview classOverview // where the class is stuck (teach_stuck.go)
+	Reset    string        // learner whose lab was just reset
 }
 
 // instructorSessionTTL is how long an instructor's sign-in lasts.
@@ -144,7 +145,11 @@ func (s *Server) teachShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "teach", teachPage{page: s.page(), Class: cp, Reset: c.QueryParam("reset")})
+	ov, err := s.classOverview(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "teach", teachPage{page: s.page(), Class: cp, Overview: ov, Reset: c.QueryParam("reset")})
 }
 
 // classPage reads the class and shapes the page v of it.
@@ -153,7 +158,7 @@ func (s *Server) classPage(c echo.Context, v classView) (classPage, error) {
 	if err != nil {
 		return classPage{}, err
 	}
-	cp := buildClassPage(buildClassTable(s.courses.Catalog(), class), v, time.Now())
+	cp := buildClassPage(buildClassTable(s.courses.Catalog(), class), v, s.clock())
 	for i := range cp.Rows {
 		cp.Rows[i].Lab = s.labState(cp.Rows[i].ID)
 	}
@@ -185,7 +190,7 @@ func (s *Server) learnerRow(c echo.Context, id string, cols []viewColumn) (viewR
 		return viewRow{}, err
 	}
 	t := buildClassTable(s.courses.Catalog(), []store.LearnerProgress{{Learner: l, Courses: progress}})
-	row := viewRowOf(t.Rows[0], cols, time.Now())
+	row := viewRowOf(t.Rows[0], cols, s.clock())
 	row.Lab = s.labState(id)
 	return row, nil
 }
@@ -311,6 +316,9 @@ func (s *Server) teachResetLab(c echo.Context) error {
 	s.resetLab(id)
 	s.log.Info("lab reset by instructor", "learner", id)
 	s.notifyClass(id)
+	if c.FormValue("back") == "learner" {
+		return c.Redirect(http.StatusSeeOther, learnerPageURL(id)+"?reset=1")
+	}
 	return c.Redirect(http.StatusSeeOther, "/teach?reset="+url.QueryEscape(id))
 }
 
