@@ -10,9 +10,10 @@ import (
 )
 
 // classFeed tells the instructor dashboards whose progress changed. A
-// notification carries learner ids only: a dashboard re-reads those rows
-// it shows and sends the cells that differ, and several changes in a burst
-// collapse into one wake-up.
+// notification carries a class and learner ids only: a dashboard of that
+// class re-reads those rows it shows and sends the cells that differ, and
+// several changes in a burst collapse into one wake-up. A dashboard of
+// another class is not woken.
 type classFeed struct {
 	mu   sync.Mutex
 	subs map[*classSub]struct{}
@@ -20,13 +21,15 @@ type classFeed struct {
 
 // classSub is one dashboard's pending changes.
 type classSub struct {
+	class    string // the class the dashboard shows
 	ch       chan struct{}
 	learners map[string]struct{}
 	all      bool // something unknown changed: the whole view is read again
 }
 
-func (f *classFeed) subscribe() (*classSub, func()) {
-	sub := &classSub{ch: make(chan struct{}, 1), learners: map[string]struct{}{}}
+// subscribe follows the changes of class.
+func (f *classFeed) subscribe(class string) (*classSub, func()) {
+	sub := &classSub{class: class, ch: make(chan struct{}, 1), learners: map[string]struct{}{}}
 	f.mu.Lock()
 	if f.subs == nil {
 		f.subs = map[*classSub]struct{}{}
@@ -40,12 +43,17 @@ func (f *classFeed) subscribe() (*classSub, func()) {
 	}
 }
 
-// notify wakes every dashboard for learner's row; an empty learner means
-// that the whole class may have changed (a lost notification, say).
-func (f *classFeed) notify(learner string) {
+// notify wakes the dashboards of class for learner's row. An empty class
+// (a learner whose class is unknown, or a notification from an older node)
+// wakes every dashboard; an empty learner means that the whole class may
+// have changed (a lost notification, say).
+func (f *classFeed) notify(class, learner string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for sub := range f.subs {
+		if class != "" && sub.class != class {
+			continue
+		}
 		if learner == "" || len(sub.learners) >= maxPendingRows {
 			sub.all = true
 		} else {
@@ -58,8 +66,8 @@ func (f *classFeed) notify(learner string) {
 	}
 }
 
-// notifyAll is notify for the whole class.
-func (f *classFeed) notifyAll() { f.notify("") }
+// notifyAll is notify for every learner of every class.
+func (f *classFeed) notifyAll() { f.notify("", "") }
 
 // maxPendingRows bounds the learners a dashboard collects between two
 // sends; past it, re-reading its page is cheaper than row by row.
@@ -82,8 +90,8 @@ func (f *classFeed) take(sub *classSub) (learners []string, all bool) {
 // database.
 const (
 	// channelClass: some learner's progress changed; the payload is
-	// "<node> <learner>", the node that wrote it (which has woken its own
-	// dashboards already) and whose row changed.
+	// "<node> <learner> <class>", the node that wrote it (which has woken
+	// its own dashboards already), whose row changed and in which class.
 	channelClass = "courselab_class"
 	// channelReset: the instructor reset a learner's lab; the payload is
 	// "<node> <learner>", so the node holding the sandbox drops it.
@@ -101,11 +109,29 @@ func newNodeID() string {
 	return hex.EncodeToString(b)
 }
 
-// notifyClass wakes the instructor dashboards for learner's row: this
-// node's at once, and through the database every other node's.
+// notifyClass wakes the dashboards of learner's class for learner's row:
+// this node's at once, and through the database every other node's.
 func (s *Server) notifyClass(learner string) {
-	s.class.notify(learner)
-	s.tellCluster(channelClass, s.node+" "+learner)
+	class := s.classOf(learner)
+	s.class.notify(class, learner)
+	s.tellCluster(channelClass, s.node+" "+learner+" "+class)
+}
+
+// classOf returns the class learner joined, "" when it cannot be read. A
+// learner never changes class, so the answer is kept: a progress change
+// costs no extra query.
+func (s *Server) classOf(learner string) string {
+	if v, ok := s.learnerClasses.Load(learner); ok {
+		return v.(string)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), clusterNotifyTimeout)
+	defer cancel()
+	l, err := s.store.Learner(ctx, learner)
+	if err != nil {
+		return ""
+	}
+	s.learnerClasses.Store(learner, l.Class)
+	return l.Class
 }
 
 // tellCluster sends a notification to the other nodes when the database is
@@ -125,10 +151,8 @@ func (s *Server) tellCluster(channel, payload string) {
 // resetLab drops a learner's sandbox wherever it lives: here, and through
 // the database on the node that holds it.
 func (s *Server) resetLab(learner string) {
-	had := s.labs.Lookup(learner) != nil
-	s.labs.Reclaim(learner)
+	s.labs.Reset(learner, labResetNotice)
 	s.reads.forget(learner)
-	s.reopenAfterReset(learner, had)
 	s.tellCluster(channelReset, s.node+" "+learner)
 }
 
@@ -152,23 +176,22 @@ func (s *Server) listenCluster() (stop func()) {
 func (s *Server) clusterEvent(channel, payload string) {
 	switch channel {
 	case channelClass:
-		// An older node sends its id alone: then any row may have changed.
-		node, learner, _ := strings.Cut(payload, " ")
+		// An older node sends no class, or its id alone: then any
+		// dashboard, or any row, may have changed.
+		node, rest, _ := strings.Cut(payload, " ")
+		learner, class, _ := strings.Cut(rest, " ")
 		if node != s.node {
-			s.class.notify(learner)
+			s.class.notify(class, learner)
 		}
 	case channelReset:
 		node, learner, ok := strings.Cut(payload, " ")
 		if !ok || node == s.node {
 			return
 		}
-		had := s.labs.Lookup(learner) != nil
-		if had {
+		if s.labs.Reset(learner, labResetNotice) {
 			s.log.Info("lab reset by instructor on another node", "learner", learner)
 		}
-		s.labs.Reclaim(learner)
 		s.reads.forget(learner)
-		s.reopenAfterReset(learner, had)
-		s.class.notify(learner)
+		s.class.notify(s.classOf(learner), learner)
 	}
 }

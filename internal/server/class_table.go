@@ -43,9 +43,14 @@ type classCourse struct {
 	Span      int
 }
 
-func buildClassTable(cat *content.Catalog, class []store.LearnerProgress) classTable {
+// buildClassTable lays out the learners of class against the courses the
+// class takes.
+func buildClassTable(cat *content.Catalog, class store.Class, learners []store.LearnerProgress) classTable {
 	var t classTable
 	for _, course := range cat.Courses {
+		if !class.Takes(course.ID) {
+			continue
+		}
 		n := 0
 		for _, sec := range course.Sections {
 			t.Columns = append(t.Columns, classColumn{course.ID, "section", sec.Slug, sec.Title, sec.Slug})
@@ -63,7 +68,7 @@ func buildClassTable(cat *content.Catalog, class []store.LearnerProgress) classT
 			t.Courses = append(t.Courses, classCourse{ID: course.ID, Title: course.Title, Span: n})
 		}
 	}
-	for _, lp := range class {
+	for _, lp := range learners {
 		row := classRow{Learner: lp.Learner, Cells: make([]classCell, len(t.Columns))}
 		for i, col := range t.Columns {
 			cp := lp.Courses[col.Course]

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/courselab/courselab/internal/store"
 )
 
 // classPageSize is how many learners one page of /teach shows: enough to
@@ -23,6 +25,7 @@ const stuckAfter = 10 * time.Minute
 // learners, sorted and filtered, and at most one section opened to its
 // items. It travels in the query string, so a view is a link.
 type classView struct {
+	Class string // the class's id; "" for the default class
 	Sort  string // name, progress, stuck, joined (default)
 	Query string // part of a name or id
 	Stuck bool   // only learners who are stuck
@@ -32,7 +35,7 @@ type classView struct {
 
 // classViewOf reads the view from the request, ignoring what it does not know.
 func classViewOf(c echo.Context) classView {
-	v := classView{Sort: c.QueryParam("sort"), Query: strings.TrimSpace(c.QueryParam("q")),
+	v := classView{Class: c.QueryParam("class"), Sort: c.QueryParam("sort"), Query: strings.TrimSpace(c.QueryParam("q")),
 		Stuck: c.QueryParam("stuck") == "1", Open: c.QueryParam("open")}
 	switch v.Sort {
 	case "name", "progress", "stuck":
@@ -47,6 +50,9 @@ func classViewOf(c echo.Context) classView {
 // values is the view as query parameters, defaults left out.
 func (v classView) values() url.Values {
 	q := url.Values{}
+	if v.Class != "" && v.Class != store.DefaultClass {
+		q.Set("class", v.Class)
+	}
 	if v.Sort != "joined" {
 		q.Set("sort", v.Sort)
 	}
@@ -71,6 +77,17 @@ func (v classView) Link() string {
 		return "/teach?" + q
 	}
 	return "/teach"
+}
+
+// Unfiltered is /teach showing the view's class, every learner.
+func (v classView) Unfiltered() string { return classView{Class: v.Class, Sort: "joined"}.Link() }
+
+// ExportURL is the CSV of the view's class.
+func (v classView) ExportURL() string {
+	if v.Class != "" && v.Class != store.DefaultClass {
+		return "/teach/export.csv?class=" + url.QueryEscape(v.Class)
+	}
+	return "/teach/export.csv"
 }
 
 // EventsURL is the stream that keeps this view live.

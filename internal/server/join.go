@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -18,17 +19,21 @@ import (
 
 type joinPage struct {
 	page
-	Name  string
-	Next  string
-	Error string
-	Full  bool   // the class holds --max-learners learners: no form, whom to ask instead
-	Taken string // a learner of the class already has this name
+	Name      string
+	Code      string // the class's join code, as typed or from ?code=
+	Next      string
+	Error     string // what is wrong with the name
+	CodeError string // no class has the code
+	Full      bool   // the server holds --max-learners learners: no form, whom to ask instead
+	Closed    string // the class of the code is closed: its name
+	Taken     string // a learner of the class already has this name
 }
 
 // maxNameRunes bounds a display name; the form says so too (maxlength).
 const maxNameRunes = 60
 
-// joinShow is the classroom's front door: a name, nothing else.
+// joinShow is the classroom's front door: a name, and the class's code if
+// the instructor gave one (a link may carry it: /join?code=MON42).
 func (s *Server) joinShow(c echo.Context) error {
 	if !s.cfg.Classroom {
 		return c.Redirect(http.StatusSeeOther, "/")
@@ -36,61 +41,92 @@ func (s *Server) joinShow(c echo.Context) error {
 	if _, ok := s.learnerID(c); ok {
 		return c.Redirect(http.StatusSeeOther, localRedirect(c.QueryParam("next")))
 	}
-	return s.render(c, http.StatusOK, "join", joinPage{page: s.page(), Next: localRedirect(c.QueryParam("next"))})
+	return s.render(c, http.StatusOK, "join", joinPage{page: s.page(), Code: cleanCode(c.QueryParam("code")), Next: localRedirect(c.QueryParam("next"))})
 }
 
-// joinSave creates the learner and sets their signed session cookie. Joins
-// are limited per address (one script must not fill the class) and by the
-// size of the class: a learner past --max-learners is told so here, before
-// they get credentials a full lab server could not honour.
+// joinSave creates the learner in the class of the code (the default class
+// without one) and sets their signed session cookie. Joins are limited per
+// address (one script must not fill the class, nor guess codes) and by the
+// size of the server: a learner past --max-learners is told so here,
+// before they get credentials a full lab server could not honour. A wrong
+// code or a closed class is told too, and changes nothing.
 func (s *Server) joinSave(c echo.Context) error {
 	if !s.cfg.Classroom {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	name := cleanName(c.FormValue("name"))
-	next := localRedirect(c.FormValue("next"))
-	if msg := checkName(name); msg != "" {
-		if !utf8.ValidString(name) {
-			name = "" // not echoed back into the form
+	ctx := c.Request().Context()
+	p := joinPage{page: s.page(), Name: cleanName(c.FormValue("name")), Code: cleanCode(c.FormValue("code")), Next: localRedirect(c.FormValue("next"))}
+	if !utf8.ValidString(p.Code) {
+		p.Code = "" // not echoed back into the form
+	}
+	if p.Error = checkName(p.Name); p.Error != "" {
+		if !utf8.ValidString(p.Name) {
+			p.Name = "" // not echoed back into the form
 		}
-		return s.render(c, http.StatusBadRequest, "join", joinPage{page: s.page(), Name: name, Next: next, Error: msg})
+		return s.render(c, http.StatusBadRequest, "join", p)
+	}
+	// Every try counts, a wrong code too: codes cannot be guessed faster
+	// than people join.
+	if ok, wait := s.joins.Allow(c.RealIP()); !ok {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		p.Error = fmt.Sprintf("Many people have joined from your network in the last minute. Wait %s and press Join again.", roundWait(wait))
+		return s.render(c, http.StatusTooManyRequests, "join", p)
+	}
+	class, err := s.joinClass(ctx, c.FormValue("code"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		p.CodeError = "No class has the code " + strconv.Quote(p.Code) + ". Check it with your instructor and type it again, or leave it empty to join without a code."
+		return s.render(c, http.StatusBadRequest, "join", p)
+	case err != nil:
+		return err
+	case !class.Open:
+		s.log.Info("join refused: class closed", "class", class.ID, "remote", c.RealIP())
+		return s.render(c, http.StatusForbidden, "join", joinPage{page: s.page(), Closed: class.Name})
 	}
 	// Two learners called Ada would be one row too many for the
 	// instructor: the second is asked whether they are the first.
-	if l, err := s.store.LearnerNamed(c.Request().Context(), name); err == nil {
-		return s.render(c, http.StatusConflict, "join", joinPage{page: s.page(), Next: next, Taken: l.Name})
+	if l, err := s.store.LearnerNamed(ctx, class.ID, p.Name); err == nil {
+		p.Taken, p.Name = l.Name, ""
+		return s.render(c, http.StatusConflict, "join", p)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if ok, wait := s.joins.Allow(c.RealIP()); !ok {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		return s.render(c, http.StatusTooManyRequests, "join", joinPage{page: s.page(), Name: name, Next: next,
-			Error: fmt.Sprintf("Many people have joined from your network in the last minute. Wait %s and press Join again.", roundWait(wait))})
-	}
-	id := newLearnerID(name)
-	full, err := s.enroll(c, id, name)
+	id := newLearnerID(p.Name)
+	full, err := s.enroll(c, id, p.Name, class.ID)
 	if err != nil {
 		return err
-	}
-	if !full {
-		if _, err := s.store.IssueResumeLink(c.Request().Context(), id); err != nil {
-			return err
-		}
 	}
 	if full {
 		s.log.Warn("class full: join refused", "max_learners", s.cfg.MaxLearners, "remote", c.RealIP())
 		return s.render(c, http.StatusForbidden, "join", joinPage{page: s.page(), Full: true})
 	}
+	if _, err := s.store.IssueResumeLink(ctx, id); err != nil {
+		return err
+	}
+	s.learnerClasses.Store(id, class.ID)
 	setCookie(c, learnerCookie, s.cookies.Sign(id), cookieMaxAge)
-	s.log.Info("learner joined", "learner", id)
+	s.log.Info("learner joined", "learner", id, "class", class.ID)
 	s.notifyClass(id)
-	return c.Redirect(http.StatusSeeOther, next)
+	return c.Redirect(http.StatusSeeOther, p.Next)
+}
+
+// joinClass is the class a typed code names: the default class for no
+// code, an error wrapping store.ErrNotFound for a code no class has.
+func (s *Server) joinClass(ctx context.Context, typed string) (store.Class, error) {
+	code := cleanCode(typed)
+	if code == "" {
+		return s.store.Class(ctx, store.DefaultClass)
+	}
+	if checkCode(code) != "" {
+		return store.Class{}, fmt.Errorf("join code: %w", store.ErrNotFound)
+	}
+	return s.store.ClassByCode(ctx, code)
 }
 
 // enroll stores the new learner unless the class already holds
 // --max-learners. Joins on this server are counted one at a time, so two
 // people cannot both take the last place.
-func (s *Server) enroll(c echo.Context, id, name string) (full bool, err error) {
+func (s *Server) enroll(c echo.Context, id, name, class string) (full bool, err error) {
 	s.joinMu.Lock()
 	defer s.joinMu.Unlock()
 	ctx := c.Request().Context()
@@ -101,7 +137,7 @@ func (s *Server) enroll(c echo.Context, id, name string) (full bool, err error) 
 	if len(all) >= s.cfg.MaxLearners {
 		return true, nil
 	}
-	_, err = s.store.EnsureLearner(ctx, id, name)
+	_, err = s.store.EnsureLearnerInClass(ctx, id, name, class)
 	return false, err
 }
 

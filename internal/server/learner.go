@@ -1,16 +1,14 @@
 package server
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/courselab/courselab/internal/store"
 	"github.com/courselab/courselab/labs"
 )
 
@@ -70,27 +68,4 @@ func setCookie(c echo.Context, name, value string, maxAge time.Duration) {
 
 // newLearnerID makes an id that an instructor can read ("ada-lovelace-3f9c")
 // and that doubles as the learner's MQTT username.
-func newLearnerID(name string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(name) {
-		switch {
-		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			b.WriteRune(r)
-			dash = false
-		case b.Len() > 0 && !dash:
-			b.WriteByte('-')
-			dash = true
-		}
-		if b.Len() >= 24 {
-			break
-		}
-	}
-	base := strings.Trim(b.String(), "-")
-	if base == "" {
-		base = "learner"
-	}
-	suffix := make([]byte, 3)
-	_, _ = rand.Read(suffix)
-	return base + "-" + hex.EncodeToString(suffix)
-}
+func newLearnerID(name string) string { return store.ReadableID(name, "learner", 3) }

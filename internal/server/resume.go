@@ -29,17 +29,12 @@ type resumePage struct {
 
 // resumeLink is the absolute address of a resume token on this server, as
 // the request reached it.
-func resumeLink(c echo.Context, token string) string {
-	scheme := "http"
-	if c.Scheme() == "https" {
-		scheme = "https"
-	}
-	return scheme + "://" + c.Request().Host + "/resume/" + token
-}
+func resumeLink(c echo.Context, token string) string { return siteURL(c, "/resume/"+token) }
 
 // qrSVG draws text as a QR code in SVG: one path of dark modules, scaled
-// by the page, no image library needed.
-func qrSVG(text string) (template.HTML, error) {
+// by the page, no image library needed. label says what it is to a screen
+// reader.
+func qrSVG(text, label string) (template.HTML, error) {
 	q, err := qrcode.New(text, qrcode.Medium)
 	if err != nil {
 		return "", err
@@ -54,14 +49,14 @@ func qrSVG(text string) (template.HTML, error) {
 		}
 	}
 	n := len(bits)
-	return template.HTML(fmt.Sprintf(`<svg class="qr" viewBox="0 0 %d %d" role="img" aria-label="QR code of the resume link" shape-rendering="crispEdges"><rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="%s"/></svg>`, n, n, n, n, p.String())), nil
+	return template.HTML(fmt.Sprintf(`<svg class="qr" viewBox="0 0 %d %d" role="img" aria-label="%s" shape-rendering="crispEdges"><rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="%s"/></svg>`, n, n, template.HTMLEscapeString(label), n, n, p.String())), nil
 }
 
 // showResume renders learner's resume link page.
 func (s *Server) showResume(c echo.Context, l store.Learner, token string, data resumePage) error {
 	data.page, data.Name, data.Learner = s.page(), l.Name, l.ID
 	data.Link = resumeLink(c, token)
-	qr, err := qrSVG(data.Link)
+	qr, err := qrSVG(data.Link, "QR code of the resume link")
 	if err != nil {
 		return err
 	}

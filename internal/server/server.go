@@ -40,23 +40,25 @@ func (s StaticCatalog) Catalog() *content.Catalog { return s.C }
 
 // Server holds what every handler needs. Build it with New.
 type Server struct {
-	cfg        config.Config
-	courses    CatalogSource
-	labs       *labs.Labs
-	store      *store.Store
-	log        *slog.Logger
-	pages      *pages
-	assets     *assets
-	cache      pageCache
-	setups     labSetups
-	reads      learnerMarks // what each learner has done, cached
-	class      classFeed
-	streams    streamCap // live event streams per person
-	checks     *check.Engine
-	console    *consoleAPI
-	cookies    secret.Signer // learners' session cookies
-	instructor secret.Signer // the instructor's cookie; keyed by the token, so a new token logs everyone out
-	echo       *echo.Echo
+	cfg     config.Config
+	courses CatalogSource
+	labs    *labs.Labs
+	store   *store.Store
+	log     *slog.Logger
+	pages   *pages
+	assets  *assets
+	cache   pageCache
+	setups  labSetups
+	reads   learnerMarks // what each learner has done, cached
+	class   classFeed
+	// learnerClasses is learner id → class id, read once (classOf).
+	learnerClasses sync.Map
+	streams        streamCap // live event streams per person
+	checks         *check.Engine
+	console        *consoleAPI
+	cookies        secret.Signer // learners' session cookies
+	instructor     secret.Signer // the instructor's cookie; keyed by the token, so a new token logs everyone out
+	echo           *echo.Echo
 
 	joins      *throttle.PerAddr // joins per source address; nil: no limit
 	joinMu     sync.Mutex        // one join at a time counts the class

@@ -25,9 +25,14 @@ type teachLoginPage struct {
 type teachPage struct {
 	page
 	Class    classPage
+	Current  store.Class   // the class shown
+	Classes  []store.Class // every class, for the switcher
 	Overview classOverview // where the class is stuck (teach_stuck.go)
 	Reset    string        // learner whose lab was just reset
 }
+
+// ClassLink is /teach showing class id.
+func (teachPage) ClassLink(id string) string { return classView{Class: id, Sort: "joined"}.Link() }
 
 // instructorSessionTTL is how long an instructor's sign-in lasts.
 const instructorSessionTTL = 12 * time.Hour
@@ -139,26 +144,51 @@ func (s *Server) teachLogin(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/teach")
 }
 
-// teachShow is the instructor's view of the class: one page of it.
+// teachShow is the instructor's view of one class: one page of it, with
+// the switcher to the other classes.
 func (s *Server) teachShow(c echo.Context) error {
-	cp, err := s.classPage(c, classViewOf(c))
+	class, err := s.teachClass(c)
 	if err != nil {
 		return err
 	}
-	ov, err := s.classOverview(c)
+	classes, err := s.store.Classes(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "teach", teachPage{page: s.page(), Class: cp, Overview: ov, Reset: c.QueryParam("reset")})
+	cp, err := s.classPage(c, class, classViewOf(c))
+	if err != nil {
+		return err
+	}
+	ov, err := s.classOverview(c, class)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "teach", teachPage{page: s.page(), Class: cp, Current: class, Classes: classes, Overview: ov, Reset: c.QueryParam("reset")})
+}
+
+// teachClass is the class a /teach request is about: the one its "class"
+// query parameter names, the default class without one. Every view of
+// /teach (table, live stream, CSV, and the pages beside them) shows this
+// class only.
+func (s *Server) teachClass(c echo.Context) (store.Class, error) {
+	id := c.QueryParam("class")
+	if id == "" {
+		id = store.DefaultClass
+	}
+	class, err := s.store.Class(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Class{}, notFound("There is no class %q. Open /teach/classes to see your classes.", id)
+	}
+	return class, err
 }
 
 // classPage reads the class and shapes the page v of it.
-func (s *Server) classPage(c echo.Context, v classView) (classPage, error) {
-	class, err := s.store.ClassProgress(c.Request().Context())
+func (s *Server) classPage(c echo.Context, class store.Class, v classView) (classPage, error) {
+	progress, err := s.store.ClassProgress(c.Request().Context(), class.ID)
 	if err != nil {
 		return classPage{}, err
 	}
-	cp := buildClassPage(buildClassTable(s.courses.Catalog(), class), v, s.clock())
+	cp := buildClassPage(buildClassTable(s.courses.Catalog(), class, progress), v, s.clock())
 	for i := range cp.Rows {
 		cp.Rows[i].Lab = s.labState(cp.Rows[i].ID)
 	}
@@ -178,8 +208,8 @@ func (s *Server) labState(learner string) string {
 	return "no sandbox"
 }
 
-// learnerRow reads one learner's row as the view cols shows it.
-func (s *Server) learnerRow(c echo.Context, id string, cols []viewColumn) (viewRow, error) {
+// learnerRow reads one learner's row of class as the view cols shows it.
+func (s *Server) learnerRow(c echo.Context, class store.Class, id string, cols []viewColumn) (viewRow, error) {
 	ctx := c.Request().Context()
 	l, err := s.store.Learner(ctx, id)
 	if err != nil {
@@ -189,7 +219,7 @@ func (s *Server) learnerRow(c echo.Context, id string, cols []viewColumn) (viewR
 	if err != nil {
 		return viewRow{}, err
 	}
-	t := buildClassTable(s.courses.Catalog(), []store.LearnerProgress{{Learner: l, Courses: progress}})
+	t := buildClassTable(s.courses.Catalog(), class, []store.LearnerProgress{{Learner: l, Courses: progress}})
 	row := viewRowOf(t.Rows[0], cols, s.clock())
 	row.Lab = s.labState(id)
 	return row, nil
@@ -204,6 +234,10 @@ func (s *Server) learnerRow(c echo.Context, id string, cols []viewColumn) (viewR
 // stream. The instructor keeps at most streamsPerPerson streams; a newer
 // one ends the oldest with "superseded".
 func (s *Server) teachEvents(c echo.Context) error {
+	class, err := s.teachClass(c)
+	if err != nil {
+		return err
+	}
 	ctx, release, err := s.streams.open(c.Request().Context(), "instructor")
 	if err != nil {
 		return err
@@ -214,7 +248,7 @@ func (s *Server) teachEvents(c echo.Context) error {
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	sub, stop := s.class.subscribe()
+	sub, stop := s.class.subscribe(class.ID)
 	defer stop()
 	keepAlive := time.NewTicker(20 * time.Second)
 	defer keepAlive.Stop()
@@ -222,7 +256,7 @@ func (s *Server) teachEvents(c echo.Context) error {
 	var shown classPage
 	rows := map[string]int{} // learner → index in shown.Rows
 	sendTable := func() error {
-		cp, err := s.classPage(c, view)
+		cp, err := s.classPage(c, class, view)
 		if err != nil {
 			return err
 		}
@@ -246,7 +280,7 @@ func (s *Server) teachEvents(c echo.Context) error {
 				}
 				continue
 			}
-			now, err := s.learnerRow(c, id, shown.Columns)
+			now, err := s.learnerRow(c, class, id, shown.Columns)
 			if err != nil {
 				return err
 			}
@@ -310,7 +344,8 @@ func (s *Server) teachEvents(c echo.Context) error {
 // values); their progress stays.
 func (s *Server) teachResetLab(c echo.Context) error {
 	id := c.Param("learner")
-	if _, err := s.store.Learner(c.Request().Context(), id); err != nil {
+	l, err := s.store.Learner(c.Request().Context(), id)
+	if err != nil {
 		return notFound("There is no learner %q.", id)
 	}
 	s.resetLab(id)
@@ -319,7 +354,11 @@ func (s *Server) teachResetLab(c echo.Context) error {
 	if c.FormValue("back") == "learner" {
 		return c.Redirect(http.StatusSeeOther, learnerPageURL(id)+"?reset=1")
 	}
-	return c.Redirect(http.StatusSeeOther, "/teach?reset="+url.QueryEscape(id))
+	q := url.Values{"reset": {id}}
+	if l.Class != store.DefaultClass {
+		q.Set("class", l.Class)
+	}
+	return c.Redirect(http.StatusSeeOther, "/teach?"+q.Encode())
 }
 
 type teachSessionsPage struct {

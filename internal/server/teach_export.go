@@ -9,17 +9,22 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// teachExport sends the class table as CSV: one row per learner, one column
-// per section, quiz and exercise, with the time each was done.
+// teachExport sends the table of one class as CSV: one row per learner,
+// one column per section, quiz and exercise of the class's courses, with
+// the time each was done.
 func (s *Server) teachExport(c echo.Context) error {
-	class, err := s.store.ClassProgress(c.Request().Context())
+	class, err := s.teachClass(c)
 	if err != nil {
 		return err
 	}
-	t := buildClassTable(s.courses.Catalog(), class)
+	progress, err := s.store.ClassProgress(c.Request().Context(), class.ID)
+	if err != nil {
+		return err
+	}
+	t := buildClassTable(s.courses.Catalog(), class, progress)
 	h := c.Response().Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="courselab-progress-`+time.Now().UTC().Format("2006-01-02")+`.csv"`)
+	h.Set("Content-Disposition", `attachment; filename="courselab-`+class.ID+`-`+time.Now().UTC().Format("2006-01-02")+`.csv"`)
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
 	head := []string{"learner", "name", "joined", "last_seen", "done"}

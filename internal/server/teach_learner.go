@@ -35,6 +35,9 @@ type teachLearnerPage struct {
 	Reset   bool // the lab was just reset
 }
 
+// Back is the table of the learner's class.
+func (p teachLearnerPage) Back() string { return classTableURL(p.Learner.Class) }
+
 // learnerCourse is one course's items as this learner stands with them.
 type learnerCourse struct {
 	Title    string
@@ -135,6 +138,9 @@ type teachResetAskPage struct {
 	page
 	Learner store.Learner
 }
+
+// Back is the table of the learner's class.
+func (p teachResetAskPage) Back() string { return classTableURL(p.Learner.Class) }
 
 // teachResetAsk asks before a reset, naming whose lab it throws away.
 func (s *Server) teachResetAsk(c echo.Context) error {
@@ -250,22 +256,5 @@ func attemptsNote(n int, summary string) string {
 }
 
 // labResetNotice is what a learner's lab console says after the instructor
-// reset their lab.
+// reset their lab (labs.Labs.Reset puts it in their next lab's journal).
 const labResetNotice = "Your instructor reset your lab: a fresh broker and cloud, without your sessions, retained messages or values. Your clients were disconnected: connect them again (your progress is kept)."
-
-// reopenAfterReset starts a learner's fresh lab at once when they had one
-// here (they were working), its journal opening with a line that says
-// why: their lab console shows it as soon as its stream reconnects,
-// whether or not the console's own clients were connected.
-func (s *Server) reopenAfterReset(learner string, had bool) {
-	if !had {
-		return
-	}
-	all, _ := s.labSetup(s.courses.Catalog())
-	sb, err := s.labs.Sandbox(learner, all)
-	if err != nil {
-		s.log.Warn("could not reopen a lab after its reset", "learner", learner, "err", err)
-		return
-	}
-	sb.Journal().Add(labs.Event{Kind: labs.KindNotice, Platform: true, Detail: map[string]any{"message": labResetNotice}})
-}

@@ -68,22 +68,31 @@ func TestLearnerPageShowsTheirLabChecksAndProgress(t *testing.T) {
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/teach/learners/"+url.PathEscape(ada.id)+"?reset=1" {
 		t.Fatalf("reset: %d → %s", r.status, r.header.Get("Location"))
 	}
-	sb := ts.labs.Lookup(ada.id)
-	if sb == nil {
-		t.Fatal("no fresh lab after the reset of a lab in use")
+	if ts.labs.Lookup(ada.id) != nil {
+		t.Fatal("Ada's lab outlived the reset")
 	}
-	told := false
-	for _, e := range sb.Journal().Since(0) {
-		told = told || e.Kind == labs.KindNotice && e.Detail["message"] == labResetNotice
+	// Her next lab (her console reconnecting, say) opens with a line that
+	// tells her; only the first.
+	for i, want := range []bool{true, false} {
+		ts.labs.Reclaim(ada.id)
+		sb, err := ts.labs.Sandbox(ada.id, labs.DefaultSetup())
+		if err != nil {
+			t.Fatal(err)
+		}
+		told := false
+		for _, e := range sb.Journal().Since(0) {
+			told = told || e.Kind == labs.KindNotice && e.Detail["message"] == labResetNotice
+		}
+		if told != want {
+			t.Errorf("lab %d after the reset: told %v, want %v", i+1, told, want)
+		}
 	}
-	if !told || len(sb.Sessions()) != 0 {
-		t.Errorf("the fresh lab: told %v, sessions %+v", told, sb.Sessions())
-	}
+	ts.labs.Reclaim(ada.id)
 	after := do(t, teacher, "GET", ts.URL+"/teach/learners/"+url.PathEscape(ada.id)+"?reset=1", nil)
-	if !strings.Contains(after.body, "Ada's lab was reset") || !strings.Contains(after.body, "No client has connected to their lab yet.") {
+	if !strings.Contains(after.body, "Ada's lab was reset") || !strings.Contains(after.body, "This learner has no lab running") {
 		t.Errorf("the page after the reset:\n%s", between(t, after.body, "<main", "Their latest checks"))
 	}
-	// A lab nobody had is not started by a reset.
+	// A lab nobody had is not started by a reset, and leaves no line.
 	join(t, ts, "Fay")
 	ls, err := ts.store.Learners(context.Background())
 	if err != nil {
@@ -94,6 +103,10 @@ func TestLearnerPageShowsTheirLabChecksAndProgress(t *testing.T) {
 			do(t, teacher, "POST", ts.URL+"/teach/learners/"+url.PathEscape(l.ID)+"/reset-lab", url.Values{})
 			if ts.labs.Lookup(l.ID) != nil {
 				t.Error("resetting an unused lab started one")
+			}
+			sb, _ := ts.labs.Sandbox(l.ID, labs.DefaultSetup())
+			if evs := sb.Journal().Since(0); len(evs) > 0 && evs[0].Kind == labs.KindNotice {
+				t.Error("a learner who had no lab is told it was reset")
 			}
 		}
 	}

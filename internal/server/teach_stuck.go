@@ -39,6 +39,7 @@ const (
 
 // classOverview is the compact picture above the table.
 type classOverview struct {
+	Class     string // its id
 	At        time.Time
 	Learners  int
 	Items     []overviewItem
@@ -92,30 +93,37 @@ type stuckLearner struct {
 	Since    time.Time
 }
 
+// Refresh is /teach showing the overview's class.
+func (o classOverview) Refresh() string { return classTableURL(o.Class) }
+
+// StuckFirst is the class table, stuck learners first.
+func (o classOverview) StuckFirst() string { return classView{Class: o.Class}.WithSort("stuck") }
+
+// classTableURL is /teach showing class, every learner.
+func classTableURL(class string) string { return classView{Class: class, Sort: "joined"}.Link() }
+
 // Link is the learner's page.
 func (l stuckLearner) Link() string { return learnerPageURL(l.ID) }
 
 // learnerPageURL is one learner's page on the dashboard.
 func learnerPageURL(id string) string { return "/teach/learners/" + url.PathEscape(id) }
 
-// mistakeURL lists the learners who made one mistake.
-func mistakeURL(course, kind, item, key string) string {
-	return "/teach/mistakes?" + url.Values{"course": {course}, "kind": {kind}, "item": {item}, "key": {key}}.Encode()
+// mistakeURL lists the learners of class who made one mistake.
+func mistakeURL(class, course, kind, item, key string) string {
+	q := url.Values{"course": {course}, "kind": {kind}, "item": {item}, "key": {key}}
+	if class != store.DefaultClass {
+		q.Set("class", class)
+	}
+	return "/teach/mistakes?" + q.Encode()
 }
 
-// classOverview reads the attempts and shapes the overview.
-func (s *Server) classOverview(c echo.Context) (classOverview, error) {
-	ctx := c.Request().Context()
-	ca, err := s.store.ClassAttempts(ctx)
+// classOverview reads the attempts of class and shapes its overview.
+func (s *Server) classOverview(c echo.Context, class store.Class) (classOverview, error) {
+	ca, err := s.store.ClassAttempts(c.Request().Context(), class.ID)
 	if err != nil {
 		return classOverview{}, err
 	}
-	ls, err := s.store.Learners(ctx)
-	if err != nil {
-		return classOverview{}, err
-	}
-	now := s.clock()
-	return buildOverview(s.courses.Catalog(), ca, ls, now, s.idleSince), nil
+	return buildOverview(s.courses.Catalog(), class, ca, s.clock(), s.idleSince), nil
 }
 
 // idleSince says when the learner's own clients last did something in a
@@ -140,8 +148,9 @@ func (s *Server) idleSince(learner string) (last time.Time, ok bool) {
 
 // buildOverview is classOverview's arithmetic; idle tells whether a
 // learner's lab is open and when their clients last did something.
-func buildOverview(cat *content.Catalog, ca store.ClassAttempts, learners []store.Learner, now time.Time, idle func(string) (time.Time, bool)) classOverview {
-	o := classOverview{At: now, Learners: ca.Learners}
+func buildOverview(cat *content.Catalog, class store.Class, ca store.ClassAttempts, now time.Time, idle func(string) (time.Time, bool)) classOverview {
+	learners := ca.Learners
+	o := classOverview{Class: class.ID, At: now, Learners: len(learners)}
 	type itemKey struct{ course, kind, id string }
 	type readKey struct{ learner, course, section string }
 	reads := make(map[readKey]time.Time, len(ca.Reads))
@@ -167,6 +176,9 @@ func buildOverview(cat *content.Catalog, ca store.ClassAttempts, learners []stor
 	var failing []stuckLearner
 	stuckIDs := map[string]bool{}
 	for _, course := range cat.Courses {
+		if !class.Takes(course.ID) {
+			continue
+		}
 		for _, sec := range course.Sections {
 			add := func(kind, id, title string, quiz *content.Quiz) {
 				k := itemKey{course.ID, kind, id}
@@ -192,7 +204,7 @@ func buildOverview(cat *content.Catalog, ca store.ClassAttempts, learners []stor
 					}
 					times = append(times, a.PassAt.Sub(from))
 				}
-				it.Fresh = max(0, ca.Learners-it.Passed-it.Tried)
+				it.Fresh = max(0, len(learners)-it.Passed-it.Tried)
 				if len(attempts) > 0 {
 					it.MedianAttempts = trimFloat(median(attempts))
 					it.MedianTime = roughDuration(medianDuration(times))
@@ -203,7 +215,7 @@ func buildOverview(cat *content.Catalog, ca store.ClassAttempts, learners []stor
 				})
 				for i, g := range groups {
 					m := overviewMistake{Item: title, Text: mistakeText(g, quiz), Learners: g.Learners, Still: g.Still,
-						Link: mistakeURL(g.Course, g.Kind, g.Item, g.Key)}
+						Link: mistakeURL(class.ID, g.Course, g.Kind, g.Item, g.Key)}
 					if i < overviewItemMistakes {
 						it.Mistakes = append(it.Mistakes, m)
 					}
@@ -318,21 +330,29 @@ func roughDuration(d time.Duration) string {
 
 type teachMistakePage struct {
 	page
+	Class                     store.Class
 	Course, Kind, Item, Title string
 	Text                      template.HTML
 	Learners                  []store.FailureLearner
 }
 
+// Back is the class table the page came from.
+func (p teachMistakePage) Back() string { return classTableURL(p.Class.ID) }
+
 // teachMistake lists the learners who made one mistake on one item: where
 // the overview's "12 learners: …" leads.
 func (s *Server) teachMistake(c echo.Context) error {
 	course, kind, item, key := c.QueryParam("course"), c.QueryParam("kind"), c.QueryParam("item"), c.QueryParam("key")
+	class, err := s.teachClass(c)
+	if err != nil {
+		return err
+	}
 	cat := s.courses.Catalog()
 	cs := cat.Course(course)
 	if cs == nil {
 		return notFound("There is no course %q.", course)
 	}
-	p := teachMistakePage{page: s.page(), Course: cs.Title, Kind: kind, Item: item}
+	p := teachMistakePage{page: s.page(), Class: class, Course: cs.Title, Kind: kind, Item: item}
 	g := store.FailureGroup{Course: course, Kind: kind, Item: item, Key: key, Failure: key}
 	switch kind {
 	case store.KindExercise:
@@ -354,7 +374,7 @@ func (s *Server) teachMistake(c echo.Context) error {
 	default:
 		return notFound("There is nothing of kind %q to list mistakes of: open the link again from the overview on /teach.", kind)
 	}
-	ls, err := s.store.FailureLearners(c.Request().Context(), course, kind, item, key)
+	ls, err := s.store.FailureLearners(c.Request().Context(), class.ID, course, kind, item, key)
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ type SectionRead struct {
 
 // ClassAttempts is what the overview is computed from, read in one snapshot.
 type ClassAttempts struct {
-	Learners int // in the class
+	Learners []Learner // of the class, first joined first
 	Items    []ItemAttempts
 	Reads    []SectionRead
 	Failures []FailureGroup
@@ -63,18 +63,24 @@ type FailureGroup struct {
 	Last     time.Time // the latest time someone got it
 }
 
-// ClassAttempts reads every learner's attempts summed up per item, the
-// sections they opened and the mistakes grouped, in one snapshot.
-func (s *Store) ClassAttempts(ctx context.Context) (ClassAttempts, error) {
+// inClass is the condition that keeps the rows of one class's learners.
+const inClass = ` IN (SELECT id FROM learners WHERE class_id = ?)`
+
+// ClassAttempts reads the attempts of class's learners summed up per item,
+// the sections they opened and their mistakes grouped, in one snapshot.
+func (s *Store) ClassAttempts(ctx context.Context, class string) (ClassAttempts, error) {
 	var out ClassAttempts
+	args := []any{class}
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM learners`).Scan(&out.Learners); err != nil {
+		var err error
+		if out.Learners, err = s.learners(ctx, tx, class); err != nil {
 			return err
 		}
 		for _, k := range itemTables {
-			err := each(ctx, tx, `SELECT learner_id, course, `+k.item+`, COUNT(*), MIN(at_ms), MAX(at_ms),
+			err := each(ctx, tx, s.q(`SELECT learner_id, course, `+k.item+`, COUNT(*), MIN(at_ms), MAX(at_ms),
 					MIN(CASE WHEN `+k.ok+` THEN attempt END), MIN(CASE WHEN `+k.ok+` THEN at_ms END)
-				FROM `+k.attempts+` GROUP BY learner_id, course, `+k.item, nil,
+				FROM `+k.attempts+` WHERE learner_id`+inClass+`
+				GROUP BY learner_id, course, `+k.item), args,
 				func(rows *sql.Rows) error {
 					a := ItemAttempts{Kind: k.kind}
 					var first, last int64
@@ -93,7 +99,7 @@ func (s *Store) ClassAttempts(ctx context.Context) (ClassAttempts, error) {
 				return fmt.Errorf("%s attempts: %w", k.kind, err)
 			}
 		}
-		err := each(ctx, tx, `SELECT learner_id, course, section, first_read_ms FROM section_reads`, nil,
+		err = each(ctx, tx, s.q(`SELECT learner_id, course, section, first_read_ms FROM section_reads WHERE learner_id`+inClass), args,
 			func(rows *sql.Rows) error {
 				var r SectionRead
 				var at int64
@@ -108,12 +114,12 @@ func (s *Store) ClassAttempts(ctx context.Context) (ClassAttempts, error) {
 			return fmt.Errorf("sections read: %w", err)
 		}
 		for _, k := range itemTables {
-			err := each(ctx, tx, `SELECT a.course, a.`+k.item+`, a.`+k.key+`, COUNT(DISTINCT a.learner_id),
+			err := each(ctx, tx, s.q(`SELECT a.course, a.`+k.item+`, a.`+k.key+`, COUNT(DISTINCT a.learner_id),
 					COUNT(DISTINCT CASE WHEN NOT r.`+k.ok+` THEN a.learner_id END), MAX(a.at_ms)
 				FROM `+k.attempts+` a JOIN `+k.results+` r
 					ON r.learner_id = a.learner_id AND r.course = a.course AND r.`+k.item+` = a.`+k.item+`
-				WHERE NOT a.`+k.ok+`
-				GROUP BY a.course, a.`+k.item+`, a.`+k.key, nil,
+				WHERE NOT a.`+k.ok+` AND a.learner_id`+inClass+`
+				GROUP BY a.course, a.`+k.item+`, a.`+k.key), args,
 				func(rows *sql.Rows) error {
 					g := FailureGroup{Kind: k.kind}
 					var last int64
@@ -134,7 +140,7 @@ func (s *Store) ClassAttempts(ctx context.Context) (ClassAttempts, error) {
 		return nil
 	})
 	if err != nil {
-		return ClassAttempts{}, fmt.Errorf("class attempts: %w", err)
+		return ClassAttempts{}, fmt.Errorf("attempts of class %q: %w", class, err)
 	}
 	return out, nil
 }
@@ -182,9 +188,9 @@ type FailureLearner struct {
 	Passed  bool      // the item is passed (or answered right) now
 }
 
-// FailureLearners lists the learners who made the mistake key (a
+// FailureLearners lists the learners of class who made the mistake key (a
 // FailureGroup's Key) on one item, the latest first.
-func (s *Store) FailureLearners(ctx context.Context, course, kind, item, key string) ([]FailureLearner, error) {
+func (s *Store) FailureLearners(ctx context.Context, class, course, kind, item, key string) ([]FailureLearner, error) {
 	k, err := tableOf(kind)
 	if err != nil {
 		return nil, err
@@ -195,11 +201,11 @@ func (s *Store) FailureLearners(ctx context.Context, course, kind, item, key str
 			FROM `+k.attempts+` a
 				JOIN learners l ON l.id = a.learner_id
 				JOIN `+k.results+` r ON r.learner_id = a.learner_id AND r.course = a.course AND r.`+k.item+` = a.`+k.item+`
-			WHERE a.course = ? AND a.`+k.item+` = ? AND NOT a.`+k.ok+` AND a.`+k.key+` = ?
+			WHERE l.class_id = ? AND a.course = ? AND a.`+k.item+` = ? AND NOT a.`+k.ok+` AND a.`+k.key+` = ?
 			GROUP BY l.id, l.name, l.created_ms, l.last_seen_ms, r.`+k.ok+`
-			ORDER BY MAX(a.at_ms) DESC, l.id`), []any{course, item, key},
+			ORDER BY MAX(a.at_ms) DESC, l.id`), []any{class, course, item, key},
 			func(rows *sql.Rows) error {
-				var f FailureLearner
+				f := FailureLearner{Learner: Learner{Class: class}}
 				var created, seen, last int64
 				if err := rows.Scan(&f.Learner.ID, &f.Learner.Name, &created, &seen, &f.Times, &last, &f.Passed); err != nil {
 					return err

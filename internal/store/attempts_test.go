@@ -34,12 +34,25 @@ func TestClassAttemptsGroupsMistakesAndSumsUpEachLearner(t *testing.T) {
 		check(t, s.SaveQuizAnswer(ctx, "bob", "mqtt", "qos", []string{"b"}, false))
 		check(t, s.SaveQuizAnswer(ctx, "bob", "mqtt", "qos", []string{"a"}, true))
 
-		ca, err := s.ClassAttempts(ctx)
+		// Another class's learner with the same mistake counts in hers only.
+		other, err := s.CreateClass(ctx, Class{Name: "Evening", Code: "EVE-1", Open: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ca.Learners != 4 || len(ca.Reads) != 1 || ca.Reads[0].Learner != "cy" {
-			t.Errorf("learners %d, reads %+v", ca.Learners, ca.Reads)
+		if _, err := s.EnsureLearnerInClass(ctx, "zed", "Zed", other.ID); err != nil {
+			t.Fatal(err)
+		}
+		fail("zed", "wrong filter", 0)
+		if oa, err := s.ClassAttempts(ctx, other.ID); err != nil || len(oa.Learners) != 1 || len(oa.Items) != 1 || len(oa.Failures) != 1 || oa.Failures[0].Learners != 1 {
+			t.Errorf("the other class: %+v, %v", oa, err)
+		}
+
+		ca, err := s.ClassAttempts(ctx, DefaultClass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ca.Learners) != 4 || len(ca.Reads) != 1 || ca.Reads[0].Learner != "cy" {
+			t.Errorf("learners %+v, reads %+v", ca.Learners, ca.Reads)
 		}
 		items := map[string]ItemAttempts{}
 		for _, it := range ca.Items {
@@ -68,7 +81,7 @@ func TestClassAttemptsGroupsMistakesAndSumsUpEachLearner(t *testing.T) {
 			t.Errorf("quiz group: %+v (all %+v)", g, ca.Failures)
 		}
 
-		who, err := s.FailureLearners(ctx, "mqtt", KindExercise, "sub", "wrong filter")
+		who, err := s.FailureLearners(ctx, DefaultClass, "mqtt", KindExercise, "sub", "wrong filter")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,10 +93,10 @@ func TestClassAttemptsGroupsMistakesAndSumsUpEachLearner(t *testing.T) {
 				t.Errorf("%s passed = %v", w.Learner.ID, w.Passed)
 			}
 		}
-		if who, err := s.FailureLearners(ctx, "mqtt", KindQuiz, "qos", `["b"]`); err != nil || len(who) != 2 {
+		if who, err := s.FailureLearners(ctx, DefaultClass, "mqtt", KindQuiz, "qos", `["b"]`); err != nil || len(who) != 2 {
 			t.Errorf("quiz learners: %+v, %v", who, err)
 		}
-		if _, err := s.FailureLearners(ctx, "mqtt", "poll", "x", ""); err == nil {
+		if _, err := s.FailureLearners(ctx, DefaultClass, "mqtt", "poll", "x", ""); err == nil {
 			t.Error("an unknown kind was accepted")
 		}
 

@@ -119,7 +119,7 @@ func killDuringWrites(t *testing.T, e engine) {
 			t.Fatalf("integrity_check after kill -9: %s", integrity)
 		}
 	}
-	class, err := s.ClassProgress(context.Background())
+	class, err := s.ClassProgress(context.Background(), DefaultClass)
 	check(t, err)
 	byID := map[string]map[string]*CourseProgress{}
 	for _, lp := range class {

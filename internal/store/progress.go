@@ -56,7 +56,7 @@ func (s *Store) Progress(ctx context.Context, learner string) (map[string]*Cours
 		if n == 0 {
 			return ErrNotFound
 		}
-		all, err := s.loadProgress(ctx, tx, learner)
+		all, err := s.loadProgress(ctx, tx, progressScope{learner: learner})
 		if err != nil {
 			return err
 		}
@@ -72,17 +72,17 @@ func (s *Store) Progress(ctx context.Context, learner string) (map[string]*Cours
 	return out, nil
 }
 
-// ClassProgress returns every learner, first joined first, with their
-// progress: the instructor's live table and its CSV export. It reads one
-// snapshot, so a row never mixes two moments.
-func (s *Store) ClassProgress(ctx context.Context) ([]LearnerProgress, error) {
+// ClassProgress returns every learner of class, first joined first, with
+// their progress: the instructor's live table and its CSV export. It reads
+// one snapshot, so a row never mixes two moments.
+func (s *Store) ClassProgress(ctx context.Context, class string) ([]LearnerProgress, error) {
 	var out []LearnerProgress
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		ls, err := learners(ctx, tx)
+		ls, err := s.learners(ctx, tx, class)
 		if err != nil {
 			return err
 		}
-		all, err := s.loadProgress(ctx, tx, "")
+		all, err := s.loadProgress(ctx, tx, progressScope{class: class})
 		if err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (s *Store) ClassProgress(ctx context.Context) ([]LearnerProgress, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("class progress: %w", err)
+		return nil, fmt.Errorf("progress of class %q: %w", class, err)
 	}
 	return out, nil
 }
@@ -125,13 +125,30 @@ func (p progressByLearner) course(learner, course string) *CourseProgress {
 	return cp
 }
 
-// loadProgress reads the result tables for one learner, or for all when
-// learner is empty. Three scans, not one join: the tables are independent
-// and a join would multiply their rows.
-func (s *Store) loadProgress(ctx context.Context, tx *sql.Tx, learner string) (progressByLearner, error) {
-	where, args := "", []any{}
-	if learner != "" {
-		where, args = s.q(" WHERE learner_id = ?"), []any{learner}
+// progressScope is whose progress loadProgress reads: one learner, the
+// learners of one class, or (both empty) everyone.
+type progressScope struct{ learner, class string }
+
+// cond is the scope as a condition on the learner id column col, and its
+// arguments; "" for everyone.
+func (sc progressScope) cond(col string) (string, []any) {
+	switch {
+	case sc.learner != "":
+		return col + " = ?", []any{sc.learner}
+	case sc.class != "":
+		return col + " IN (SELECT id FROM learners WHERE class_id = ?)", []any{sc.class}
+	}
+	return "", nil
+}
+
+// loadProgress reads the result tables for the learners of scope. Three
+// scans, not one join: the tables are independent and a join would
+// multiply their rows.
+func (s *Store) loadProgress(ctx context.Context, tx *sql.Tx, scope progressScope) (progressByLearner, error) {
+	cond, args := scope.cond("learner_id")
+	where := ""
+	if cond != "" {
+		where = s.q(" WHERE " + cond)
 	}
 	p := progressByLearner{}
 
@@ -191,8 +208,8 @@ func (s *Store) loadProgress(ctx context.Context, tx *sql.Tx, learner string) (p
 		FROM exercise_attempts a JOIN exercise_results r
 			ON r.learner_id = a.learner_id AND r.course = a.course AND r.exercise = a.exercise
 		WHERE NOT r.passed`
-	if learner != "" {
-		failing += " AND a.learner_id = ?"
+	if cond, _ := scope.cond("a.learner_id"); cond != "" {
+		failing += " AND " + cond
 	}
 	err = each(ctx, tx, s.q(failing+" GROUP BY a.learner_id, a.course, a.exercise"), args,
 		func(rows *sql.Rows) error {

@@ -170,14 +170,14 @@ func TestProgressSurvivesReopen(t *testing.T) {
 		check(t, s.MarkSectionRead(ctx, "ada", "mqtt", "intro"))
 		check(t, s.SaveQuizAnswer(ctx, "ada", "mqtt", "qos", []string{"a"}, true))
 		check(t, s.RecordCheck(ctx, "ada", "mqtt", "ex", ExerciseResult{Passed: true, Summary: "Solved."}))
-		before, err := s.ClassProgress(ctx)
+		before, err := s.ClassProgress(ctx, DefaultClass)
 		check(t, err)
 		check(t, s.Close())
 
 		s2, err := Open(ctx, target)
 		check(t, err)
 		defer s2.Close()
-		after, err := s2.ClassProgress(ctx)
+		after, err := s2.ClassProgress(ctx, DefaultClass)
 		check(t, err)
 		if !reflect.DeepEqual(before, after) {
 			t.Errorf("after reopen:\n%+v\nbefore:\n%+v", after, before)
@@ -212,7 +212,7 @@ func TestHundredLearnersWritingAtOnce(t *testing.T) {
 		go func() {
 			defer close(done)
 			for range 20 {
-				if _, err := s.ClassProgress(ctx); err != nil {
+				if _, err := s.ClassProgress(ctx, DefaultClass); err != nil {
 					errs <- err
 					return
 				}
@@ -227,7 +227,7 @@ func TestHundredLearnersWritingAtOnce(t *testing.T) {
 			}
 		}
 
-		class, err := s.ClassProgress(ctx)
+		class, err := s.ClassProgress(ctx, DefaultClass)
 		check(t, err)
 		if len(class) != learners {
 			t.Fatalf("class has %d learners, want %d", len(class), learners)

@@ -46,7 +46,7 @@ func (s *Store) ResumeLink(ctx context.Context, learner string) (string, error) 
 // LearnerByResumeLink returns the learner whose current token this is, or
 // an error wrapping ErrNotFound for a token replaced or never issued.
 func (s *Store) LearnerByResumeLink(ctx context.Context, token string) (Learner, error) {
-	l, err := scanLearner(s.r.QueryRowContext(ctx, s.q(`SELECT l.id, l.name, l.created_ms, l.last_seen_ms
+	l, err := scanLearner(s.r.QueryRowContext(ctx, s.q(`SELECT l.id, l.name, l.class_id, l.created_ms, l.last_seen_ms
 		FROM resume_links r JOIN learners l ON l.id = r.learner_id WHERE r.token = ?`), token))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Learner{}, fmt.Errorf("resume link: %w", ErrNotFound)
@@ -57,11 +57,12 @@ func (s *Store) LearnerByResumeLink(ctx context.Context, token string) (Learner,
 	return l, nil
 }
 
-// LearnerNamed returns a learner whose display name is name, ignoring the
-// case of ASCII letters, or an error wrapping ErrNotFound.
-func (s *Store) LearnerNamed(ctx context.Context, name string) (Learner, error) {
-	l, err := scanLearner(s.r.QueryRowContext(ctx, s.q(`SELECT id, name, created_ms, last_seen_ms
-		FROM learners WHERE LOWER(name) = LOWER(?) ORDER BY created_ms, id LIMIT 1`), name))
+// LearnerNamed returns a learner of class whose display name is name,
+// ignoring the case of ASCII letters, or an error wrapping ErrNotFound.
+// Two classes may each have their Ada.
+func (s *Store) LearnerNamed(ctx context.Context, class, name string) (Learner, error) {
+	l, err := scanLearner(s.r.QueryRowContext(ctx, s.q(`SELECT `+learnerColumns+`
+		FROM learners WHERE class_id = ? AND LOWER(name) = LOWER(?) ORDER BY created_ms, id LIMIT 1`), class, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Learner{}, fmt.Errorf("learner named %q: %w", name, ErrNotFound)
 	}

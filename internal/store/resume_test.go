@@ -33,10 +33,10 @@ func TestResumeLinksReplaceEachOtherOnBothEngines(t *testing.T) {
 		if l, err := s.LearnerByResumeLink(ctx, second); err != nil || l.ID != "ada-1" {
 			t.Errorf("resume by the new link: %+v %v", l, err)
 		}
-		if l, err := s.LearnerNamed(ctx, "ADA lovelace"); err != nil || l.ID != "ada-1" {
+		if l, err := s.LearnerNamed(ctx, DefaultClass, "ADA lovelace"); err != nil || l.ID != "ada-1" {
 			t.Errorf("learner by name, other case: %+v %v", l, err)
 		}
-		if _, err := s.LearnerNamed(ctx, "Bob"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.LearnerNamed(ctx, DefaultClass, "Bob"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("unknown name: %v", err)
 		}
 	})
