@@ -38,9 +38,12 @@ type Labs struct {
 
 	mu        sync.RWMutex
 	sandboxes map[string]*Sandbox
-	personal  string
-	setup     Setup
-	closed    bool
+	// resetNotices are sentences for learners whose lab was reset while
+	// they used it: the journal of their next sandbox opens with it.
+	resetNotices map[string]string
+	personal     string
+	setup        Setup
+	closed       bool
 
 	stop chan struct{}
 	done chan struct{}
@@ -152,7 +155,12 @@ func (l *Labs) Sandbox(learnerID string, setup Setup) (*Sandbox, error) {
 				return nil, err
 			}
 			l.sandboxes[learnerID] = sb
+			notice, told := l.resetNotices[learnerID]
+			delete(l.resetNotices, learnerID)
 			l.mu.Unlock()
+			if told {
+				sb.journal.Add(Event{Kind: KindNotice, Platform: true, Detail: &NoticeInfo{Message: notice}})
+			}
 			return sb, nil
 		}
 		l.mu.Unlock()
@@ -182,6 +190,27 @@ func (l *Labs) Reclaim(learnerID string) {
 	if sb != nil {
 		sb.close()
 	}
+}
+
+// Reset is Reclaim for someone else's hand (the instructor's): when the
+// learner had a sandbox, the next one they get opens its journal with a
+// KindNotice event saying notice, so their lab console tells them why
+// their clients were disconnected. It reports whether there was one.
+func (l *Labs) Reset(learnerID, notice string) bool {
+	l.mu.Lock()
+	sb := l.sandboxes[learnerID]
+	delete(l.sandboxes, learnerID)
+	if sb != nil {
+		if l.resetNotices == nil {
+			l.resetNotices = map[string]string{}
+		}
+		l.resetNotices[learnerID] = notice
+	}
+	l.mu.Unlock()
+	if sb != nil {
+		sb.close()
+	}
+	return sb != nil
 }
 
 // Close stops housekeeping and closes every sandbox, disconnecting its clients.

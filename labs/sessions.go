@@ -18,6 +18,16 @@ type Session struct {
 	SessionExpiry uint32         `json:"session_expiry"` // seconds; what mochi keeps for persistent 3.x sessions too
 	Subscriptions []Subscription `json:"subscriptions"`  // sorted by filter
 	Queued        int            `json:"queued"`         // QoS 1/2 messages in flight or waiting for it
+	Will          *Will          `json:"will,omitempty"` // the last will its CONNECT set, while the broker holds it
+}
+
+// Will is the last will a client left with the broker: what is published
+// for it if it goes away without a DISCONNECT.
+type Will struct {
+	Topic   string `json:"topic"`
+	QoS     byte   `json:"qos"`
+	Retain  bool   `json:"retain"`
+	Payload string `json:"payload"` // an excerpt (PayloadExcerpt bytes), hex when not UTF-8
 }
 
 // Subscription is one filter a session holds, with the QoS the broker granted.
@@ -41,6 +51,9 @@ func (s *Sandbox) Sessions() []Session {
 			Clean:         cl.Properties.Clean,
 			SessionExpiry: cl.Properties.Props.SessionExpiryInterval,
 			Queued:        cl.State.Inflight.Len(),
+		}
+		if w := cl.Properties.Will; w.Flag == 1 {
+			ss.Will = &Will{Topic: w.TopicName, QoS: w.Qos, Retain: w.Retain, Payload: excerpt(w.Payload)}
 		}
 		for _, sub := range cl.State.Subscriptions.GetAll() {
 			ss.Subscriptions = append(ss.Subscriptions, Subscription{Filter: sub.Filter, QoS: sub.Qos})

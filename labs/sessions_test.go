@@ -58,3 +58,32 @@ func TestSessionsAndRetainedShowTheLearnersClientsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionsShowTheWillWhileTheBrokerHoldsIt pins what Sessions reads of
+// mochi's client (Properties.Will and its Flag): the will a CONNECT left,
+// and none after a DISCONNECT, which discards it.
+func TestSessionsShowTheWillWhileTheBrokerHoldsIt(t *testing.T) {
+	l := labtest.NewLabs(t, labs.Config{})
+	addr := labtest.StartFront(t, l)
+	sb, _ := l.Sandbox(labs.PersonalLearner, labs.DefaultSetup())
+	c := labtest.MustDial(t, addr, &paho.Connect{ClientID: "sensor", CleanStart: true, WillMessage: &paho.WillMessage{
+		Topic: "devices/ESPDEVICE/status", Payload: []byte("offline"), QoS: 1, Retain: true}})
+	labtest.MustDial(t, addr, &paho.Connect{ClientID: "plain", CleanStart: true})
+	ss := sb.Sessions()
+	if len(ss) != 2 || ss[1].ClientID != "sensor" || ss[1].Will == nil ||
+		*ss[1].Will != (labs.Will{Topic: "devices/ESPDEVICE/status", QoS: 1, Retain: true, Payload: "offline"}) || ss[0].Will != nil {
+		t.Fatalf("sessions: %+v", ss)
+	}
+	if err := c.Disconnect(&paho.Disconnect{ReasonCode: 0}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(labtest.Wait); ; time.Sleep(10 * time.Millisecond) {
+		ss := sb.Sessions()
+		if len(ss) == 1 || len(ss) == 2 && ss[1].Will == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the will outlived a DISCONNECT: %+v", ss)
+		}
+	}
+}

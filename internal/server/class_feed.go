@@ -151,7 +151,7 @@ func (s *Server) tellCluster(channel, payload string) {
 // resetLab drops a learner's sandbox wherever it lives: here, and through
 // the database on the node that holds it.
 func (s *Server) resetLab(learner string) {
-	s.labs.Reclaim(learner)
+	s.labs.Reset(learner, labResetNotice)
 	s.reads.forget(learner)
 	s.tellCluster(channelReset, s.node+" "+learner)
 }
@@ -188,10 +188,9 @@ func (s *Server) clusterEvent(channel, payload string) {
 		if !ok || node == s.node {
 			return
 		}
-		if s.labs.Lookup(learner) != nil {
+		if s.labs.Reset(learner, labResetNotice) {
 			s.log.Info("lab reset by instructor on another node", "learner", learner)
 		}
-		s.labs.Reclaim(learner)
 		s.reads.forget(learner)
 		s.class.notify(s.classOf(learner), learner)
 	}

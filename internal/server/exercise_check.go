@@ -104,7 +104,7 @@ func (s *Server) exerciseCheck(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
-	rec := store.ExerciseResult{Passed: res.Passed, Summary: res.Summary, Evidence: evidence, At: res.At}
+	rec := store.ExerciseResult{Passed: res.Passed, Summary: res.Summary, Evidence: evidence, At: res.At, Failure: check.Generic(res.Summary)}
 	err = s.store.RecordCheck(ctx, learner, course.ID, ex.ID, rec)
 	if errors.Is(err, store.ErrNotFound) {
 		if _, err = s.store.EnsureLearner(ctx, learner, learner); err == nil {

@@ -24,7 +24,8 @@ func loadPages(a *assets) (*pages, error) {
 		"dec":    func(i int) int { return i - 1 },
 		"slot":   func(kind, key string) template.HTML { return template.HTML(slotMarker(kind, key)) },
 	}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(web.Files, "templates/layout.html")
+	// Parts (templates/parts/*.html) are pieces several pages include.
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(web.Files, "templates/layout.html", "templates/parts/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}

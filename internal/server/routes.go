@@ -88,6 +88,10 @@ func (s *Server) routes() {
 	teach.POST("/classes/:class", s.classUpdate)
 	teach.GET("/sessions", s.teachSessions)
 	teach.POST("/sessions/:id/revoke", s.teachSessionRevoke)
+	teach.GET("/mistakes", s.teachMistake)
+	teach.GET("/learners/:learner", s.teachLearner)
+	teach.GET("/learners/:learner/lab", s.teachLearnerLab)
+	teach.GET("/learners/:learner/reset-lab", s.teachResetAsk)
 	teach.GET("/learners/:learner/resume-link", s.teachResumeShow)
 	teach.POST("/learners/:learner/resume-link", s.teachResumeReissue)
 

@@ -70,6 +70,10 @@ type Server struct {
 	joinMu     sync.Mutex        // one join at a time counts the class
 	tokenTries *throttle.PerAddr // instructor token tries per source address
 
+	// clock is the time the dashboard judges "stuck" and "idle" by; tests
+	// move it forward rather than sleep.
+	clock func() time.Time
+
 	node       string // this process among the nodes sharing the database
 	stopListen func() // ends the cluster listener (class_feed.go)
 }
@@ -98,6 +102,7 @@ func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Sto
 		cookies:    secret.NewSigner(cfg.Secret, "learner cookie"),
 		instructor: secret.NewSigner(cfg.Secret+cfg.InstructorToken, "instructor cookie"),
 		tokenTries: throttle.New(tokenTryEvery, tokenTryBurst),
+		clock:      time.Now,
 	}
 	// Zero caps (a Config built by hand, as tests do) mean no cap.
 	if s.cfg.MaxLearners <= 0 {

@@ -24,10 +24,11 @@ type teachLoginPage struct {
 
 type teachPage struct {
 	page
-	Class   classPage
-	Current store.Class   // the class shown
-	Classes []store.Class // every class, for the switcher
-	Reset   string        // learner whose lab was just reset
+	Class    classPage
+	Current  store.Class   // the class shown
+	Classes  []store.Class // every class, for the switcher
+	Overview classOverview // where the class is stuck (teach_stuck.go)
+	Reset    string        // learner whose lab was just reset
 }
 
 // ClassLink is /teach showing class id.
@@ -191,7 +192,11 @@ func (s *Server) teachShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "teach", teachPage{page: s.page(), Class: cp, Current: class, Classes: classes, Reset: c.QueryParam("reset")})
+	ov, err := s.classOverview(c, class)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "teach", teachPage{page: s.page(), Class: cp, Current: class, Classes: classes, Overview: ov, Reset: c.QueryParam("reset")})
 }
 
 // teachClass is the class a /teach request is about: the one its "class"
@@ -216,7 +221,7 @@ func (s *Server) classPage(c echo.Context, class store.Class, v classView) (clas
 	if err != nil {
 		return classPage{}, err
 	}
-	cp := buildClassPage(buildClassTable(s.courses.Catalog(), class, progress), v, time.Now())
+	cp := buildClassPage(buildClassTable(s.courses.Catalog(), class, progress), v, s.clock())
 	for i := range cp.Rows {
 		cp.Rows[i].Lab = s.labState(cp.Rows[i].ID)
 	}
@@ -248,7 +253,7 @@ func (s *Server) learnerRow(c echo.Context, class store.Class, id string, cols [
 		return viewRow{}, err
 	}
 	t := buildClassTable(s.courses.Catalog(), class, []store.LearnerProgress{{Learner: l, Courses: progress}})
-	row := viewRowOf(t.Rows[0], cols, time.Now())
+	row := viewRowOf(t.Rows[0], cols, s.clock())
 	row.Lab = s.labState(id)
 	return row, nil
 }
@@ -379,6 +384,9 @@ func (s *Server) teachResetLab(c echo.Context) error {
 	s.resetLab(id)
 	s.log.Info("lab reset by instructor", "learner", id)
 	s.notifyClass(id)
+	if c.FormValue("back") == "learner" {
+		return c.Redirect(http.StatusSeeOther, learnerPageURL(id)+"?reset=1")
+	}
 	q := url.Values{"reset": {id}}
 	if l.Class != store.DefaultClass {
 		q.Set("class", l.Class)

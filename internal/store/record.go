@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -16,6 +17,10 @@ type ExerciseResult struct {
 	Summary  string          // the one sentence the learner read
 	Evidence json.RawMessage // what the checks saw (client id, filter, time); nil when none
 	At       time.Time       // when it was evaluated; zero means now
+	// Failure is a failed result's sentence as several learners share it
+	// (check.Generic), which the instructor's overview groups by; empty
+	// means Summary. Unused when Passed.
+	Failure string
 }
 
 // MarkSectionRead records that learner opened a section. Reading it again
@@ -103,6 +108,10 @@ func (s *Store) RecordCheck(ctx context.Context, learner, course, exercise strin
 	if at.IsZero() {
 		at = now
 	}
+	var failure any // NULL for a pass
+	if !r.Passed {
+		failure = cmp.Or(r.Failure, r.Summary)
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := s.touch(ctx, tx, learner, now); err != nil {
 			return err
@@ -116,7 +125,7 @@ func (s *Store) RecordCheck(ctx context.Context, learner, course, exercise strin
 			return err
 		}
 		_, err = s.exec(ctx, tx, insertExerciseAttempt,
-			learner, course, exercise, attempt, r.Passed, r.Summary, evidence, ms(at))
+			learner, course, exercise, attempt, r.Passed, r.Summary, evidence, ms(at), failure)
 		return err
 	})
 	if err != nil {

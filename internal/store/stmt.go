@@ -23,8 +23,8 @@ const (
 				attempts = exercise_results.attempts + 1
 			RETURNING attempts`
 
-	insertExerciseAttempt = `INSERT INTO exercise_attempts (learner_id, course, exercise, attempt, passed, summary, evidence, at_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	insertExerciseAttempt = `INSERT INTO exercise_attempts (learner_id, course, exercise, attempt, passed, summary, evidence, at_ms, failure)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // prepareWrites prepares the frequent writes on SQLite's single writer
