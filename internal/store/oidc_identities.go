@@ -14,7 +14,7 @@ var errIdentityTaken = errors.New("identity tied to another learner meanwhile")
 // LearnerByOIDC returns the learner tied to the provider identity (issuer,
 // subject), or an error wrapping ErrNotFound.
 func (s *Store) LearnerByOIDC(ctx context.Context, issuer, subject string) (Learner, error) {
-	l, err := scanLearner(s.r.QueryRowContext(ctx, s.q(`SELECT l.id, l.name, l.created_ms, l.last_seen_ms
+	l, err := scanLearner(s.r.QueryRowContext(ctx, s.q(`SELECT l.id, l.name, l.class_id, l.created_ms, l.last_seen_ms
 		FROM oidc_identities o JOIN learners l ON l.id = o.learner_id WHERE o.issuer = ? AND o.subject = ?`), issuer, subject))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Learner{}, fmt.Errorf("learner of %s at %s: %w", subject, issuer, ErrNotFound)
