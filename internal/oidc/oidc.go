@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -86,6 +87,33 @@ func (p *Provider) discover(ctx context.Context) (*gooidc.Provider, error) {
 func (p *Provider) Check(ctx context.Context) error {
 	_, err := p.discover(ctx)
 	return err
+}
+
+// FormTargets are the origins a sign-in started from a form passes through
+// on its way to the provider: the issuer's and, once the discovery document
+// was read, the authorization endpoint's. A browser follows a form's
+// redirects only to origins its page's Content-Security-Policy lists in
+// form-action.
+func (p *Provider) FormTargets() []string {
+	targets := []string{origin(p.cfg.Issuer)}
+	p.mu.Lock()
+	pr := p.provider
+	p.mu.Unlock()
+	if pr != nil {
+		if o := origin(pr.Endpoint().AuthURL); o != targets[0] {
+			targets = append(targets, o)
+		}
+	}
+	return slices.DeleteFunc(targets, func(o string) bool { return o == "" })
+}
+
+// origin is scheme://host[:port] of an absolute http(s) URL, or "".
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func (p *Provider) oauth2Config(pr *gooidc.Provider, redirectURL string) *oauth2.Config {

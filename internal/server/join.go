@@ -75,7 +75,7 @@ func (s *Server) joinSave(c echo.Context) error {
 	class, err := s.joinClass(ctx, c.FormValue("code"))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		p.CodeError = "No class has the code " + strconv.Quote(p.Code) + ". Check it with your instructor and type it again, or leave it empty to join without a code."
+		p.CodeError = codeUnknown(p.Code)
 		return s.render(c, http.StatusBadRequest, "join", p)
 	case err != nil:
 		return err
@@ -109,6 +109,11 @@ func (s *Server) joinSave(c echo.Context) error {
 	s.log.Info("learner joined", "learner", id, "class", class.ID)
 	s.notifyClass(id)
 	return c.Redirect(http.StatusSeeOther, p.Next)
+}
+
+// codeUnknown says that no class has the typed code, and what to do.
+func codeUnknown(code string) string {
+	return "No class has the code " + strconv.Quote(code) + ". Check it with your instructor and type it again, or leave it empty to join without a code."
 }
 
 // joinClass is the class a typed code names: the default class for no

@@ -51,9 +51,25 @@ func (s *Server) logRequests() echo.MiddlewareFunc {
 // anywhere (courses may link them) and only the privacy-enhanced YouTube
 // player in frames. Sanitising course HTML is the first defence; this is the
 // second.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
-	"img-src 'self' data: https:; media-src 'self' https:; frame-src https://www.youtube-nocookie.com; " +
-	"connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+const contentSecurityPolicy = cspBeforeFormAction + "form-action 'self'" + cspAfterFormAction
+
+const (
+	cspBeforeFormAction = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+		"img-src 'self' data: https:; media-src 'self' https:; frame-src https://www.youtube-nocookie.com; " +
+		"connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; "
+	cspAfterFormAction = "; frame-ancestors 'self'"
+)
+
+// allowFormsTo widens the page's form-action to origins (besides 'self'):
+// the join page's sign-in button is a form (it carries the class code) whose
+// redirect leads to the single sign-on provider.
+func allowFormsTo(c echo.Context, origins []string) {
+	if len(origins) == 0 {
+		return
+	}
+	c.Response().Header().Set("Content-Security-Policy",
+		cspBeforeFormAction+"form-action 'self' "+strings.Join(origins, " ")+cspAfterFormAction)
+}
 
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

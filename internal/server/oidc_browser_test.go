@@ -45,8 +45,8 @@ func TestBrowserLearnerSignsInWithSingleSignOnInTwoBrowsers(t *testing.T) {
 		mock.SignsInNext(ssoAda)
 		browsertest.Step(t, ctx, 30*time.Second,
 			chromedp.Navigate(ts.URL+"/courses/quizzy/one"),
-			chromedp.WaitVisible(chromedp.CSS("a.sso")),
-			chromedp.Click(chromedp.CSS("a.sso")),
+			chromedp.WaitVisible(chromedp.CSS("button.sso")),
+			chromedp.Click(chromedp.CSS("button.sso")),
 			chromedp.WaitVisible(chromedp.CSS(".prose h1")),
 		)
 		if u, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasSuffix(u, "/courses/quizzy/one") {
@@ -159,7 +159,7 @@ func TestBrowserSignInChoiceAndWelcomePanelFitPhoneAndDesktop(t *testing.T) {
 			}
 			browsertest.Step(t, ctx, 30*time.Second,
 				chromedp.Navigate(ts.URL+"/courses/mqtt_course/topics"),
-				chromedp.WaitVisible(chromedp.CSS("a.sso")),
+				chromedp.WaitVisible(chromedp.CSS("button.sso")),
 			)
 			look("signin-choice", "light")
 			look("signin-choice", "dark")

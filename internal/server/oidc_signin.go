@@ -39,6 +39,7 @@ type ssoFlow struct {
 	Next     string `json:"x"` // where to go once signed in
 	Redirect string `json:"u"` // the callback address the provider was given
 	Expires  int64  `json:"e"` // unix seconds
+	Class    string `json:"c"` // a learner's first sign-in joins this class ("": the default class)
 }
 
 // ssoCookiePrefix starts the name of each sign-in's cookie.
@@ -77,6 +78,16 @@ func (s *Server) oidcStart(c echo.Context) error {
 	}
 	f := ssoFlow{Flow: oidc.NewFlow(), Role: role, Next: next, Redirect: siteURL(c, "/auth/oidc/callback"),
 		Expires: time.Now().Add(ssoFlowMaxAge).Unix()}
+	if role == roleLearner && cleanCode(c.QueryParam("code")) != "" {
+		// The join form's code goes with the sign-in: checked now, so a
+		// wrong code or a closed class is told before the provider's round
+		// trip, and used if this is the learner's first sign-in.
+		class, problem, err := s.ssoClass(c, next)
+		if problem || err != nil {
+			return err
+		}
+		f.Class = class
+	}
 	to, err := s.sso.AuthCodeURL(c.Request().Context(), f.Flow, f.Redirect)
 	if errors.Is(err, oidc.ErrUnreachable) {
 		s.log.Warn("single sign-on provider unreachable", "err", err)
@@ -92,6 +103,28 @@ func (s *Server) oidcStart(c echo.Context) error {
 	}
 	setCookie(c, ssoCookieName(f.State), s.ssoFlows.Sign(string(b)), ssoFlowMaxAge)
 	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// ssoClass is the class the code of a learner's sign-in names. A wrong code
+// or a closed class renders the join page saying so (problem is true), as
+// joining with a name would.
+func (s *Server) ssoClass(c echo.Context, next string) (class string, problem bool, err error) {
+	p := joinPage{page: s.page(), Code: cleanCode(c.QueryParam("code")), Next: next}
+	if !utf8.ValidString(p.Code) {
+		p.Code = "" // not echoed back into the form
+	}
+	cl, err := s.joinClass(c.Request().Context(), c.QueryParam("code"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		p.CodeError = codeUnknown(p.Code)
+		return "", true, s.render(c, http.StatusBadRequest, "join", p)
+	case err != nil:
+		return "", true, err
+	case !cl.Open:
+		s.log.Info("single sign-on refused: class closed", "class", cl.ID, "remote", c.RealIP())
+		return "", true, s.render(c, http.StatusForbidden, "join", joinPage{page: s.page(), Closed: cl.Name})
+	}
+	return cl.ID, false, nil
 }
 
 // oidcCallback is where the provider sends the browser back. Only a sign-in
@@ -183,10 +216,14 @@ func (s *Server) ssoLearner(c echo.Context, id oidc.Identity, f ssoFlow) error {
 		return s.signInProblem(c, http.StatusTooManyRequests, roleLearner, f.Next, "Many people are joining",
 			fmt.Sprintf("Many people have joined from your network in the last minute. Wait %s and sign in again.", roundWait(wait)))
 	}
+	class := f.Class
+	if class == "" {
+		class = store.DefaultClass
+	}
 	var created bool
 	full, err := s.enrollWith(c, func(ctx context.Context) error {
 		var err error
-		l, created, err = s.store.EnsureOIDCLearner(ctx, id.Issuer, id.Subject, newLearnerID(name), name)
+		l, created, err = s.store.EnsureOIDCLearner(ctx, id.Issuer, id.Subject, newLearnerID(name), name, class)
 		return err
 	})
 	if err != nil {
@@ -200,9 +237,10 @@ func (s *Server) ssoLearner(c echo.Context, id oidc.Identity, f ssoFlow) error {
 		if _, err := s.store.IssueResumeLink(ctx, l.ID); err != nil {
 			return err
 		}
+		s.learnerClasses.Store(l.ID, l.Class)
 		welcomeAfterJoin(c)
 		s.notifyClass(l.ID)
-		s.log.Info("learner joined with single sign-on", "learner", l.ID)
+		s.log.Info("learner joined with single sign-on", "learner", l.ID, "class", l.Class)
 	}
 	setCookie(c, learnerCookie, s.cookies.Sign(l.ID), cookieMaxAge)
 	return c.Redirect(http.StatusSeeOther, f.Next)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/courselab/courselab/internal/config"
 	"github.com/courselab/courselab/internal/oidc/oidctest"
+	"github.com/courselab/courselab/internal/store"
 )
 
 var (
@@ -50,7 +51,8 @@ func ssoSignIn(t *testing.T, ts *testServer, b *http.Client, as, next string) re
 
 func TestLearnerSignsInWithSingleSignOnAndContinuesOnAnotherDevice(t *testing.T) {
 	ts, mock := ssoClassroom(t)
-	if r := do(t, browser(t), "GET", ts.URL+"/join?next=/courses/quizzy/one", nil); !strings.Contains(r.body, `href="/auth/oidc/start?next=%2fcourses%2fquizzy%2fone"`) ||
+	if r := do(t, browser(t), "GET", ts.URL+"/join?next=/courses/quizzy/one", nil); !strings.Contains(r.body, `formaction="/auth/oidc/start" formmethod="get"`) ||
+		!strings.Contains(r.body, `name="next" value="/courses/quizzy/one"`) ||
 		!strings.Contains(r.body, "Sign in with School SSO") || !strings.Contains(r.body, `name="name"`) {
 		t.Fatalf("the join page does not offer both ways in:\n%s", r.body)
 	}
@@ -91,6 +93,64 @@ func TestLearnerSignsInWithSingleSignOnAndContinuesOnAnotherDevice(t *testing.T)
 	all, _ := ts.store.Learners(context.Background())
 	if len(all) != 1 {
 		t.Errorf("two sign-ins of one person made %d learners", len(all))
+	}
+}
+
+// TestSingleSignOnWithAClassCodeJoinsThatClass: the join form's code goes
+// with the sign-in. A wrong code or a closed class is told before the
+// provider is asked, and the code only places a learner on their first
+// sign-in.
+func TestSingleSignOnWithAClassCodeJoinsThatClass(t *testing.T) {
+	ts, mock := ssoClassroom(t)
+	ctx := context.Background()
+	monday, err := ts.store.CreateClass(ctx, store.Class{Name: "Monday", Code: "MON42", Open: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.store.CreateClass(ctx, store.Class{Name: "Last year", Code: "OLD1", Open: false}); err != nil {
+		t.Fatal(err)
+	}
+	// The sign-in button submits the join form, so the page must let forms
+	// lead to the provider.
+	issuer, _ := url.Parse(mock.Config().Issuer)
+	if csp := do(t, browser(t), "GET", ts.URL+"/join", nil).header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' http://"+issuer.Host+";") {
+		t.Errorf("the join page's policy keeps forms from the provider: %s", csp)
+	}
+	start := func(b *http.Client, code string) response {
+		return do(t, b, "GET", ts.URL+"/auth/oidc/start?name=&code="+url.QueryEscape(code)+"&next=%2Fprogress", nil)
+	}
+
+	if r := start(browser(t), "nope9"); r.status != http.StatusBadRequest || !strings.Contains(r.body, "No class has the code &#34;NOPE9&#34;") ||
+		!strings.Contains(r.body, `value="NOPE9"`) || !strings.Contains(r.body, "Sign in with School SSO") {
+		t.Fatalf("a wrong code: %d\n%s", r.status, r.body)
+	}
+	if r := start(browser(t), "old1"); r.status != http.StatusForbidden || !strings.Contains(r.body, "The class <strong>Last year</strong> does not take new learners") {
+		t.Fatalf("a closed class: %d\n%s", r.status, r.body)
+	}
+
+	laptop := browser(t)
+	r := start(laptop, " mon42 ")
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("start with a code: %d %s", r.status, r.body)
+	}
+	mock.SignsInNext(ssoAda)
+	at := do(t, laptop, "GET", r.header.Get("Location"), nil)
+	if back := do(t, laptop, "GET", at.header.Get("Location"), nil); back.status != http.StatusSeeOther || back.header.Get("Location") != "/progress" {
+		t.Fatalf("callback: %d → %q %s", back.status, back.header.Get("Location"), back.body)
+	}
+	me := labOf(t, laptop, ts).Username
+	if l, err := ts.store.Learner(ctx, me); err != nil || l.Class != monday.ID {
+		t.Fatalf("the learner who signed in with Monday's code is %+v (%v)", l, err)
+	}
+
+	// Later, on another device, without a code: still in Monday's class.
+	phone := browser(t)
+	mock.SignsInNext(ssoAda)
+	if r := ssoSignIn(t, ts, phone, "", "/progress"); r.status != http.StatusSeeOther {
+		t.Fatalf("second sign-in: %d", r.status)
+	}
+	if l, err := ts.store.Learner(ctx, labOf(t, phone, ts).Username); err != nil || l.ID != me || l.Class != monday.ID {
+		t.Errorf("after a sign-in without a code the learner is %+v (%v)", l, err)
 	}
 }
 

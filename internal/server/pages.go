@@ -72,6 +72,9 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 	if err != nil {
 		return err
 	}
+	if name == "join" && s.sso != nil {
+		allowFormsTo(c, s.sso.FormTargets())
+	}
 	return s.writePage(c, status, b)
 }
 

@@ -26,21 +26,21 @@ func (s *Store) LearnerByOIDC(ctx context.Context, issuer, subject string) (Lear
 }
 
 // EnsureOIDCLearner returns the learner tied to (issuer, subject), first
-// creating learner id with name and tying it in the same transaction when
-// there is none. created tells which happened. Two first sign-ins of the
+// creating learner id with name in class and tying it in the same
+// transaction when there is none (a learner who exists keeps their class). created tells which happened. Two first sign-ins of the
 // same person at once make one learner: the loser's row is rolled back and
 // it returns the winner's.
-func (s *Store) EnsureOIDCLearner(ctx context.Context, issuer, subject, id, name string) (l Learner, created bool, err error) {
-	if issuer == "" || subject == "" || id == "" {
-		return Learner{}, false, errors.New("ensure OIDC learner: empty issuer, subject or id")
+func (s *Store) EnsureOIDCLearner(ctx context.Context, issuer, subject, id, name, class string) (l Learner, created bool, err error) {
+	if issuer == "" || subject == "" || id == "" || class == "" {
+		return Learner{}, false, errors.New("ensure OIDC learner: empty issuer, subject, id or class")
 	}
 	if l, err := s.LearnerByOIDC(ctx, issuer, subject); err == nil || !errors.Is(err, ErrNotFound) {
 		return l, false, err
 	}
 	now := ms(s.now())
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO learners (id, name, created_ms, last_seen_ms) VALUES (?, ?, ?, ?)`),
-			id, name, now, now); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO learners (id, name, class_id, created_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?)`),
+			id, name, class, now, now); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO oidc_identities (issuer, subject, learner_id, created_ms) VALUES (?, ?, ?, ?)

@@ -16,7 +16,7 @@ func TestOIDCIdentityKeepsOneLearnerAcrossSignInsOnBothEngines(t *testing.T) {
 		if _, err := s.LearnerByOIDC(ctx, iss, "u-1"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("unknown identity: %v", err)
 		}
-		l, created, err := s.EnsureOIDCLearner(ctx, iss, "u-1", "ada-1", "Ada Lovelace")
+		l, created, err := s.EnsureOIDCLearner(ctx, iss, "u-1", "ada-1", "Ada Lovelace", DefaultClass)
 		if err != nil || !created || l.ID != "ada-1" || l.Name != "Ada Lovelace" {
 			t.Fatalf("first sign-in: %+v created=%v %v", l, created, err)
 		}
@@ -25,7 +25,7 @@ func TestOIDCIdentityKeepsOneLearnerAcrossSignInsOnBothEngines(t *testing.T) {
 		}
 		// The same person on another device: a new id is offered, the old
 		// learner comes back.
-		again, created, err := s.EnsureOIDCLearner(ctx, iss, "u-1", "ada-2", "Ada L.")
+		again, created, err := s.EnsureOIDCLearner(ctx, iss, "u-1", "ada-2", "Ada L.", DefaultClass)
 		if err != nil || created || again.ID != "ada-1" || again.Name != "Ada Lovelace" {
 			t.Fatalf("second sign-in: %+v created=%v %v", again, created, err)
 		}
@@ -33,9 +33,18 @@ func TestOIDCIdentityKeepsOneLearnerAcrossSignInsOnBothEngines(t *testing.T) {
 			t.Errorf("the second sign-in left a learner behind: %v", err)
 		}
 		// The same subject at another issuer is someone else.
-		other, created, err := s.EnsureOIDCLearner(ctx, "https://other.example", "u-1", "bob-1", "Bob")
-		if err != nil || !created || other.ID != "bob-1" {
-			t.Fatalf("other issuer: %+v created=%v %v", other, created, err)
+		// Signing in first with a class's code makes the learner in that
+		// class; later sign-ins keep it whatever class they name.
+		monday, err := s.CreateClass(ctx, Class{Name: "Monday", Code: "MON42", Open: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, created, err := s.EnsureOIDCLearner(ctx, "https://other.example", "u-1", "bob-1", "Bob", monday.ID)
+		if err != nil || !created || other.ID != "bob-1" || other.Class != monday.ID {
+			t.Fatalf("other issuer, class %s: %+v created=%v %v", monday.ID, other, created, err)
+		}
+		if again, _, err := s.EnsureOIDCLearner(ctx, "https://other.example", "u-1", "bob-2", "Bob", DefaultClass); err != nil || again.Class != monday.ID {
+			t.Fatalf("a later sign-in moved the learner: %+v %v", again, err)
 		}
 	})
 }
@@ -51,7 +60,7 @@ func TestOIDCFirstSignInsAtOnceMakeOneLearnerOnBothEngines(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				l, _, err := s.EnsureOIDCLearner(ctx, "https://sso.example", "same", fmt.Sprintf("grace-%d", i), "Grace")
+				l, _, err := s.EnsureOIDCLearner(ctx, "https://sso.example", "same", fmt.Sprintf("grace-%d", i), "Grace", DefaultClass)
 				if err != nil {
 					t.Error(err)
 				}
