@@ -81,20 +81,34 @@ func (d *Desk) recoverFromReset(old *labs.Sandbox) {
 		}
 		back = append(back, strconv.Quote(c.opts.ClientID))
 	}
-	msg := resetNotice
+	var parts []string
 	if len(back) > 0 {
-		msg += fmt.Sprintf("; your console %s %s reconnected by %s, with %s subscriptions",
-			plural(len(back), "client", "clients"), strings.Join(back, ", "), plural(len(back), "itself", "themselves"), plural(len(back), "its", "their"))
+		parts = append(parts, fmt.Sprintf("your console %s %s reconnected by %s, with %s subscriptions",
+			plural(len(back), "client", "clients"), strings.Join(back, ", "), plural(len(back), "itself", "themselves"), plural(len(back), "its", "their")))
 	}
 	if len(failed) > 0 {
-		msg += fmt.Sprintf("; %s could not reconnect: %s, connect %s again",
-			plural(len(failed), "this console client", "these console clients"), strings.Join(failed, ", "), plural(len(failed), "it", "them"))
+		parts = append(parts, fmt.Sprintf("%s could not reconnect: %s, connect %s again",
+			plural(len(failed), "this console client", "these console clients"), strings.Join(failed, ", "), plural(len(failed), "it", "them")))
 	}
-	msg += "."
+	consoleNews := strings.Join(parts, "; ")
+	msg := resetNotice + "; " + consoleNews + "."
 	if sb := d.console.labs.Lookup(d.learner); sb != nil && sb != old {
-		sb.Journal().Add(labs.Event{Kind: labs.KindNotice, Platform: true, Detail: &labs.NoticeInfo{Message: msg}})
+		line := msg
+		if opensWithNotice(sb) {
+			// Labs.Reset already opened the fresh journal saying what a
+			// reset is: add only what became of the console's clients.
+			line = strings.ToUpper(consoleNews[:1]) + consoleNews[1:] + "."
+		}
+		sb.Journal().Add(labs.Event{Kind: labs.KindNotice, Platform: true, Detail: &labs.NoticeInfo{Message: line}})
 	}
 	d.publish(Update{Kind: "notice", Notice: msg})
+}
+
+// opensWithNotice tells whether the sandbox's journal starts with a notice
+// (the one Labs.Reset leaves for the learner's next sandbox).
+func opensWithNotice(sb *labs.Sandbox) bool {
+	first := sb.Journal().Since(0)
+	return len(first) > 0 && first[0].Kind == labs.KindNotice
 }
 
 // reconnectAfterReset connects the client again with its options and

@@ -162,7 +162,7 @@ type liveTable struct {
 }
 
 // liveRow is one row of the table; the stream splits it into "data:" lines.
-var liveRow = regexp.MustCompile(`(?s)<tr data-learner="([^"]+)".*?<span class="who">([^<]*)</span>.*?data-done>(\d+)<`)
+var liveRow = regexp.MustCompile(`(?s)<tr data-learner="([^"]+)".*?class="who"[^>]*>([^<]*)<.*?data-done>(\d+)<`)
 
 // apply reads one event of the stream.
 func (lt *liveTable) apply(event string) {

@@ -58,23 +58,35 @@ func TestInstructorResetReconnectsTheLearnersConsoleClients(t *testing.T) {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	ask := regexp.MustCompile(`href="(/teach/learners/[^"/]+/reset-lab)"`).FindSubmatch(page)
+	if ask == nil {
+		t.Fatalf("/teach has no reset link:\n%s", page)
+	}
+	// The link asks first, naming the learner; its form resets.
+	resp, err = teacher.Get(srv.Base + string(ask[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
 	m := regexp.MustCompile(`action="(/teach/learners/[^"/]+/reset-lab)"`).FindSubmatch(page)
-	if m == nil {
-		t.Fatalf("/teach has no reset button:\n%s", page)
+	if m == nil || !strings.Contains(string(page), "Ada") {
+		t.Fatalf("the reset confirmation has no button or does not name Ada:\n%s", page)
 	}
 	if resp, err := teacher.PostForm(srv.Base+string(m[1]), nil); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("reset Ada's lab: %v %v", err, resp)
 	}
 
-	notice := srv.awaitJournalAs(t, ada.Web, "a notice of the reset", func(e journalEvent) bool { return e.Kind == "notice" })
-	msg, _ := notice.Detail["message"].(string)
-	for _, w := range []string{"Your instructor reset your lab", `"web-1" reconnected by itself`} {
-		if !strings.Contains(msg, w) {
-			t.Errorf("the notice %q lacks %q", msg, w)
+	// Her fresh journal opens saying what a reset is, then what became of
+	// her console client.
+	for _, w := range []string{"Your instructor reset your lab", `Your console client "web-1" reconnected by itself, with its subscriptions`} {
+		notice := srv.awaitJournalAs(t, ada.Web, "a notice: "+w, func(e journalEvent) bool {
+			msg, _ := e.Detail["message"].(string)
+			return e.Kind == "notice" && strings.Contains(msg, w)
+		})
+		if notice.Source != "platform" {
+			t.Errorf("the notice comes from %q, want platform", notice.Source)
 		}
-	}
-	if notice.Source != "platform" {
-		t.Errorf("the notice comes from %q, want platform", notice.Source)
 	}
 
 	call(ada.Web, "/api/lab/clients/"+client.ID+"/publish", `{"topic": "devices/ESPDEVICE/status", "payload": "back", "qos": 1}`)
