@@ -97,6 +97,7 @@ func (s *Sandbox) housekeep(now time.Time) {
 	}
 	s.mu.Unlock()
 	for i, w := range due {
+		s.heldWills.sentAfterDelay(dueIDs[i])
 		if err := s.server.Publish(w.will.TopicName, w.will.Payload, w.will.Retain, w.will.Qos); err == nil {
 			s.journal.Add(Event{Kind: KindWill, ClientID: dueIDs[i], Topic: w.will.TopicName,
 				Payload: excerpt(w.will.Payload), QoS: w.will.Qos, Retain: w.will.Retain,

@@ -35,6 +35,7 @@ type Sandbox struct {
 	queue   queueBudget
 
 	handovers takeoverGuard // orders connections that share a client id (takeover.go)
+	heldWills willBook      // the will held for each client, for Sessions (wills.go)
 
 	lastActive atomic.Int64 // unix nanoseconds of the last client, page or API activity
 	connected  atomic.Int32 // clients handed to the broker and not yet gone
@@ -79,7 +80,7 @@ func newSandbox(l *Labs, learner string, setup Setup) (*Sandbox, error) {
 		Logger:       slog.New(&brokerLog{sb: sb, next: l.log.Handler()}),
 	})
 	caps.MaximumClientWritesPending = int32(sb.limits.Retained + 256)
-	for _, h := range []mqtt.Hook{&allowHook{}, &takeoverHook{guard: &sb.handovers, server: sb.server}, &limitsHook{sb: sb}, &budgetHook{sb: sb}, &connackHook{sb: sb}, &journalHook{sb: sb}, &cloudHook{sb: sb}, &sessionResumeHook{sb: sb}} {
+	for _, h := range []mqtt.Hook{&allowHook{}, &takeoverHook{guard: &sb.handovers, server: sb.server}, &limitsHook{sb: sb}, &budgetHook{sb: sb}, &connackHook{sb: sb}, &journalHook{sb: sb}, &cloudHook{sb: sb}, &sessionResumeHook{sb: sb}, &sb.heldWills} {
 		if err := sb.server.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("sandbox %s: add hook %s: %w", learner, h.ID(), err)
 		}

@@ -52,9 +52,7 @@ func (s *Sandbox) Sessions() []Session {
 			SessionExpiry: cl.Properties.Props.SessionExpiryInterval,
 			Queued:        cl.State.Inflight.Len(),
 		}
-		if w := cl.Properties.Will; w.Flag == 1 {
-			ss.Will = &Will{Topic: w.TopicName, QoS: w.Qos, Retain: w.Retain, Payload: excerpt(w.Payload)}
-		}
+		ss.Will = s.heldWills.of(cl)
 		for _, sub := range cl.State.Subscriptions.GetAll() {
 			ss.Subscriptions = append(ss.Subscriptions, Subscription{Filter: sub.Filter, QoS: sub.Qos})
 		}

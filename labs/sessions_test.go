@@ -87,3 +87,53 @@ func TestSessionsShowTheWillWhileTheBrokerHoldsIt(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionsShowADelayedWillUntilItIsSent: a connection dropped with a
+// will delay leaves its will held (and shown) until the delay is over; a
+// client that takes over the client id with no will ends it. Run under the
+// race detector, this also pins that Sessions never reads the will mochi
+// clears without a lock.
+func TestSessionsShowADelayedWillUntilItIsSent(t *testing.T) {
+	l := labtest.NewLabs(t, labs.Config{})
+	addr := labtest.StartFront(t, l)
+	sb, _ := l.Sandbox(labs.PersonalLearner, labs.DefaultSetup())
+	willOf := func(id string) *labs.Will {
+		for _, s := range sb.Sessions() {
+			if s.ClientID == id {
+				return s.Will
+			}
+		}
+		return nil
+	}
+	waitWill := func(what, id string, want bool) {
+		t.Helper()
+		for deadline := time.Now().Add(labtest.Wait); (willOf(id) != nil) != want; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: sessions %+v", what, sb.Sessions())
+			}
+		}
+	}
+	delay, expiry := uint32(1), uint32(60)
+	connect := func(id string, will bool) *labtest.Client {
+		cp := &paho.Connect{ClientID: id, Properties: &paho.ConnectProperties{SessionExpiryInterval: &expiry}}
+		if will {
+			cp.WillMessage = &paho.WillMessage{Topic: "status/" + id, Payload: []byte("offline")}
+			cp.WillProperties = &paho.WillProperties{WillDelayInterval: &delay}
+		}
+		return labtest.MustDial(t, addr, cp)
+	}
+	watcher := labtest.MustDial(t, addr, &paho.Connect{ClientID: "watcher", CleanStart: true})
+	watcher.Sub(t, "status/#", 0)
+
+	_ = connect("delayed", true).Conn.Close()
+	waitWill("a dropped connection's delayed will is held", "delayed", true)
+	if p := watcher.NextOn(t, "status/delayed"); string(p.Payload) != "offline" {
+		t.Fatalf("the will: %q", p.Payload)
+	}
+	waitWill("a sent will is no longer held", "delayed", false)
+
+	_ = connect("replaced", true).Conn.Close()
+	waitWill("the will before the takeover", "replaced", true)
+	connect("replaced", false)
+	waitWill("a reconnect without a will ends the held one", "replaced", false)
+}
