@@ -5,47 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 )
-
-// logRequests logs one line per request through slog. Query strings are left
-// out: they may carry tokens.
-func (s *Server) logRequests() echo.MiddlewareFunc {
-	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus:   true,
-		LogMethod:   true,
-		LogURIPath:  true,
-		LogLatency:  true,
-		LogRemoteIP: true,
-		LogError:    true,
-		HandleError: true,
-		Skipper: func(c echo.Context) bool {
-			p := c.Request().URL.Path
-			return p == "/healthz" || p == "/readyz"
-		},
-		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			level := slog.LevelInfo
-			if v.Status >= 500 {
-				level = slog.LevelError
-			}
-			s.log.LogAttrs(c.Request().Context(), level, "http",
-				slog.String("method", v.Method),
-				slog.String("path", v.URIPath),
-				slog.Int("status", v.Status),
-				slog.Duration("latency", v.Latency),
-				slog.String("remote", v.RemoteIP),
-			)
-			return nil
-		},
-	})
-}
 
 // contentSecurityPolicy allows the page's own scripts and styles, images from
 // anywhere (courses may link them) and only the privacy-enhanced YouTube

@@ -11,7 +11,7 @@ import (
 func (s *Server) routes() {
 	e := s.echo
 	e.Use(middleware.Recover())
-	e.Use(s.logRequests())
+	e.Use(s.reqLog.middleware)
 	e.Use(securityHeaders)
 	e.Use(sameOriginWrites())
 	e.Use(boundedBodies(BodyTimeout))
