@@ -45,15 +45,15 @@ func (v Value) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
-	b.WriteString(`{"value":`)
-	b.Write(val)
-	b.WriteString(`,"timestamp":"`)
-	b.WriteString(v.Timestamp.UTC().Format(stampLayout))
-	b.WriteString(`","date_received":"`)
-	b.WriteString(v.DateReceived.UTC().Format(stampLayout))
-	b.WriteString(`"}`)
-	return b.Bytes(), nil
+	b := make([]byte, 0, len(val)+len(`{"value":,"timestamp":"","date_received":""}`)+2*len(stampLayout))
+	b = append(b, `{"value":`...)
+	b = append(b, val...)
+	b = append(b, `,"timestamp":"`...)
+	b = v.Timestamp.UTC().AppendFormat(b, stampLayout)
+	b = append(b, `","date_received":"`...)
+	b = v.DateReceived.UTC().AppendFormat(b, stampLayout)
+	b = append(b, `"}`...)
+	return b, nil
 }
 
 // PointInfo describes a sensor or actuator.
@@ -339,7 +339,9 @@ func (c *Cloud) PostValue(k PointKind, deviceID, id string, value any, timestamp
 		timestamp = now
 	}
 	val := Value{Value: v, Timestamp: timestamp, DateReceived: now}
-	payload, err := json.Marshal(val)
+	// MarshalJSON itself: json.Marshal would add reflection and a second
+	// pass over the bytes (compacting what is compact already).
+	payload, err := val.MarshalJSON()
 	if err != nil {
 		return Value{}, &CloudError{Kind: ErrInvalid, Message: "value cannot be written as JSON"}
 	}
