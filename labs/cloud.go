@@ -35,27 +35,6 @@ type Value struct {
 	DateReceived time.Time // when the cloud received it
 }
 
-// stampLayout is RFC 3339 with milliseconds, as the Waziup cloud writes dates.
-const stampLayout = "2006-01-02T15:04:05.000Z07:00"
-
-// MarshalJSON writes {"value":…,"timestamp":…,"date_received":…}, the
-// payload the cloud also publishes on MQTT.
-func (v Value) MarshalJSON() ([]byte, error) {
-	val, err := json.Marshal(v.Value)
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, 0, len(val)+len(`{"value":,"timestamp":"","date_received":""}`)+2*len(stampLayout))
-	b = append(b, `{"value":`...)
-	b = append(b, val...)
-	b = append(b, `,"timestamp":"`...)
-	b = v.Timestamp.UTC().AppendFormat(b, stampLayout)
-	b = append(b, `","date_received":"`...)
-	b = v.DateReceived.UTC().AppendFormat(b, stampLayout)
-	b = append(b, `"}`...)
-	return b, nil
-}
-
 // PointInfo describes a sensor or actuator.
 type PointInfo struct {
 	ID           string `json:"id"`
