@@ -43,7 +43,7 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // which learners' own apps on other origins are meant to call.
 func sameOriginWrites() echo.MiddlewareFunc {
 	cop := http.NewCrossOriginProtection()
-	cop.AddInsecureBypassPattern("/api/v2/")
+	cop.AddInsecureBypassPattern(cloudAPIPath + "/")
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if cop.Check(c.Request()) != nil {

@@ -10,9 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// cloudAPIPrefix is where the simulated cloud's API lives (routes.go).
-const cloudAPIPrefix = "/api/v2/"
-
 // CloudAPISummaryEvery is how often the request log sums up the cloud API
 // calls that it does not log one by one.
 const CloudAPISummaryEvery = time.Minute
@@ -23,12 +20,12 @@ const CloudAPISummaryEvery = time.Minute
 //
 // The simulated cloud's API is the exception: devices and learners' scripts
 // post sensor values there many times a second, every call is already in
-// the learner's lab journal, and one log line (formatted and written to
-// stderr) cost about a tenth of such a call's CPU. So a cloud API call that
-// succeeded (status below 400) is only counted, and one "http cloud api"
-// line per window ("http cloud api calls answered") sums them up: calls, the
-// slowest, the window. Refused and
-// failed cloud API calls are logged one by one, as every other request.
+// the learner's lab journal, and the line (formatted and written to
+// stderr) was about a twentieth of such a call's CPU. So a cloud API call
+// that succeeded (status below 400) is only counted, and one line per
+// window ("http cloud api calls answered") sums them up: calls, the
+// slowest, the window. Refused and failed cloud API calls are logged one
+// by one, as every other request.
 type requestLog struct {
 	log    *slog.Logger
 	window time.Duration
@@ -59,7 +56,7 @@ func (l *requestLog) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		latency := time.Since(start)
 		status := c.Response().Status
-		if status < 400 && strings.HasPrefix(r.URL.Path, cloudAPIPrefix) {
+		if status < 400 && strings.HasPrefix(r.URL.Path, cloudAPIPath+"/") {
 			l.count(latency)
 			return err
 		}
