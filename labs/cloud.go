@@ -35,27 +35,6 @@ type Value struct {
 	DateReceived time.Time // when the cloud received it
 }
 
-// stampLayout is RFC 3339 with milliseconds, as the Waziup cloud writes dates.
-const stampLayout = "2006-01-02T15:04:05.000Z07:00"
-
-// MarshalJSON writes {"value":…,"timestamp":…,"date_received":…}, the
-// payload the cloud also publishes on MQTT.
-func (v Value) MarshalJSON() ([]byte, error) {
-	val, err := json.Marshal(v.Value)
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	b.WriteString(`{"value":`)
-	b.Write(val)
-	b.WriteString(`,"timestamp":"`)
-	b.WriteString(v.Timestamp.UTC().Format(stampLayout))
-	b.WriteString(`","date_received":"`)
-	b.WriteString(v.DateReceived.UTC().Format(stampLayout))
-	b.WriteString(`"}`)
-	return b.Bytes(), nil
-}
-
 // PointInfo describes a sensor or actuator.
 type PointInfo struct {
 	ID           string `json:"id"`
@@ -330,32 +309,47 @@ func (c *Cloud) PostActuatorValue(deviceID, actuatorID string, value any) (Value
 // PostValue stores and publishes a value. A zero timestamp means now. It
 // counts against the sandbox's publish rate, like a learner's MQTT publish.
 func (c *Cloud) PostValue(k PointKind, deviceID, id string, value any, timestamp time.Time) (Value, error) {
+	v, _, err := c.post(k, deviceID, id, value, timestamp)
+	return v, err
+}
+
+// PostValueJSON is PostValue answering the value as JSON, the payload it
+// published (the REST API's answer, without writing it a second time). The
+// bytes are the caller's to read, not to change: subscribers still get them.
+func (c *Cloud) PostValueJSON(k PointKind, deviceID, id string, value any, timestamp time.Time) ([]byte, error) {
+	_, payload, err := c.post(k, deviceID, id, value, timestamp)
+	return payload, err
+}
+
+func (c *Cloud) post(k PointKind, deviceID, id string, value any, timestamp time.Time) (Value, []byte, error) {
 	v, err := scalarValue(value)
 	if err != nil {
-		return Value{}, &CloudError{Kind: ErrInvalid, Message: err.Error()}
+		return Value{}, nil, &CloudError{Kind: ErrInvalid, Message: err.Error()}
 	}
 	now := time.Now().UTC()
 	if timestamp.IsZero() {
 		timestamp = now
 	}
 	val := Value{Value: v, Timestamp: timestamp, DateReceived: now}
-	payload, err := json.Marshal(val)
+	// MarshalJSON itself: json.Marshal would add reflection and a second
+	// pass over the bytes (compacting what is compact already).
+	payload, err := val.MarshalJSON()
 	if err != nil {
-		return Value{}, &CloudError{Kind: ErrInvalid, Message: "value cannot be written as JSON"}
+		return Value{}, nil, &CloudError{Kind: ErrInvalid, Message: "value cannot be written as JSON"}
 	}
 	if len(payload) > c.sb.limits.PacketSize {
-		return Value{}, &CloudError{Kind: ErrTooLarge, Message: fmt.Sprintf("value too large: at most %d bytes", c.sb.limits.PacketSize)}
+		return Value{}, nil, &CloudError{Kind: ErrTooLarge, Message: fmt.Sprintf("value too large: at most %d bytes", c.sb.limits.PacketSize)}
 	}
 	c.mu.Lock()
 	p, err := c.lookup(k, deviceID, id)
 	if err != nil {
 		c.mu.Unlock()
-		return Value{}, err
+		return Value{}, nil, err
 	}
 	c.mu.Unlock()
 	if !c.sb.bucket.allow() {
 		c.sb.limit("publish-rate", "", "", fmt.Sprintf("more than %g values per second: refused with HTTP 429", c.sb.limits.PublishRate))
-		return Value{}, &CloudError{Kind: ErrRateLimited, Message: fmt.Sprintf(
+		return Value{}, nil, &CloudError{Kind: ErrRateLimited, Message: fmt.Sprintf(
 			"too many values: your sandbox accepts %g per second (bursts of %d); wait a moment and send fewer", c.sb.limits.PublishRate, c.sb.limits.PublishBurst)}
 	}
 	c.mu.Lock()
@@ -363,9 +357,9 @@ func (c *Cloud) PostValue(k PointKind, deviceID, id string, value any, timestamp
 	c.mu.Unlock()
 	topic := "devices/" + deviceID + "/" + string(k) + "/" + id + "/value"
 	if err := c.sb.Publish(topic, payload, 1, false); err != nil {
-		return val, err
+		return val, payload, err
 	}
-	return val, nil
+	return val, payload, nil
 }
 
 // lookup finds a point; c.mu is held.

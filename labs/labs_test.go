@@ -30,6 +30,25 @@ func TestCredentialsAreStableAndChecked(t *testing.T) {
 			t.Errorf("token %q accepted", bad)
 		}
 	}
+	// With the learner's sandbox made, reset and reclaimed, the token is
+	// checked against the one the sandbox keeps: the same answers.
+	for _, step := range []func(){
+		func() { _, _ = a.Sandbox("learner-1", labs.Setup{}) },
+		func() { a.Reset("learner-1", "") },
+		func() { _, _ = a.Sandbox("learner-1", labs.Setup{}) },
+		func() { a.Reclaim("learner-1") },
+	} {
+		step()
+		if id, ok := a.LearnerByToken(ca.Token); !ok || id != "learner-1" {
+			t.Fatalf("token with %d sandbox(es): %q %v", a.Len(), id, ok)
+		}
+		for _, bad := range []string{ca.Token + "x", ca.Token[:len(ca.Token)-1], other.Credentials("learner-1").Token,
+			ca.Token[:strings.LastIndexByte(ca.Token, '.')] + a.Credentials("learner-2").Token[strings.LastIndexByte(a.Credentials("learner-2").Token, '.'):]} {
+			if _, ok := a.LearnerByToken(bad); ok {
+				t.Errorf("token %q accepted with %d sandbox(es)", bad, a.Len())
+			}
+		}
+	}
 	if _, ok := a.Authenticate(ca.Username, ca.Password); !ok {
 		t.Fatal("own password refused")
 	}

@@ -26,13 +26,16 @@ import (
 type Sandbox struct {
 	labs    *Labs
 	learner string
-	limits  Limits
-	server  *mqtt.Server
-	journal *Journal
-	cloud   *Cloud
-	sim     *Simulator
-	bucket  bucket
-	queue   queueBudget
+	// restToken is the learner's REST bearer token, derived once: every
+	// cloud API call is checked against it (Labs.LearnerByToken).
+	restToken string
+	limits    Limits
+	server    *mqtt.Server
+	journal   *Journal
+	cloud     *Cloud
+	sim       *Simulator
+	bucket    bucket
+	queue     queueBudget
 
 	handovers takeoverGuard // orders connections that share a client id (takeover.go)
 	heldWills willBook      // the will held for each client, for Sessions (wills.go)
@@ -54,7 +57,7 @@ type Sandbox struct {
 var ErrSandboxClosed = errors.New("this lab sandbox was reclaimed after being idle; reload the page to get a fresh one")
 
 func newSandbox(l *Labs, learner string, setup Setup) (*Sandbox, error) {
-	sb := &Sandbox{labs: l, learner: learner, limits: l.cfg.Limits, journal: newJournal()}
+	sb := &Sandbox{labs: l, learner: learner, restToken: l.token(learner), limits: l.cfg.Limits, journal: newJournal()}
 	sb.bucket = newBucket(sb.limits.PublishRate, sb.limits.PublishBurst)
 	sb.lastActive.Store(time.Now().UnixNano())
 

@@ -162,7 +162,17 @@ func readJSON(c echo.Context, sb *labs.Sandbox, example string) (any, error) {
 // readBody reads a non-empty body of at most the sandbox's packet size.
 func readBody(c echo.Context, sb *labs.Sandbox, example string) ([]byte, error) {
 	limit := sb.Limits().PacketSize
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, int64(limit)+1))
+	r := c.Request()
+	var body []byte
+	var err error
+	if n := r.ContentLength; n >= 0 && n <= int64(limit) {
+		// The length is known (the server read the body already): one
+		// buffer of that size, where io.ReadAll would start at 512 bytes.
+		body = make([]byte, n)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
+	}
 	if err != nil {
 		return nil, badRequest("could not read the request body: %v", err)
 	}

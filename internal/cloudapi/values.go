@@ -72,18 +72,15 @@ func (a *api) postValue(k labs.PointKind) handler {
 		if err != nil {
 			return err
 		}
-		v, err := sb.Cloud().PostValue(k, c.Param("d"), c.Param("p"), value, ts)
+		// The answer is the JSON the cloud published: c.JSON would write the
+		// value again through the encoder's reflection, on every post. The
+		// newline is what c.JSON ends with; the full slice expression makes
+		// append copy, as the subscribers' payload must stay as it is.
+		b, err := sb.Cloud().PostValueJSON(k, c.Param("d"), c.Param("p"), value, ts)
 		if err != nil {
 			return err
 		}
-		// The value writes its own JSON: c.JSON would take it through the
-		// encoder's reflection and re-compact what MarshalJSON wrote, on
-		// every post. The newline is what c.JSON ends with.
-		b, err := v.MarshalJSON()
-		if err != nil {
-			return err
-		}
-		return c.JSONBlob(http.StatusOK, append(b, '\n'))
+		return c.JSONBlob(http.StatusOK, append(b[:len(b):len(b)], '\n'))
 	}
 }
 
@@ -157,7 +154,7 @@ func plainValue(body []byte) (any, bool) {
 	case "null":
 		return nil, true
 	}
-	if !isJSONNumber(lit) {
+	if !labs.IsJSONNumber(lit) {
 		return nil, false
 	}
 	return json.Number(lit), true
@@ -165,41 +162,3 @@ func plainValue(body []byte) (any, bool) {
 
 // jsonSpace is the white space JSON allows between tokens.
 const jsonSpace = " \t\r\n"
-
-// isJSONNumber reports whether b is a number in JSON's grammar:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func isJSONNumber(b []byte) bool {
-	i := 0
-	digits := func() int {
-		n := 0
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i, n = i+1, n+1
-		}
-		return n
-	}
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case digits() == 0:
-		return false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(b)
-}

@@ -1,15 +1,23 @@
 package server
 
 import (
+	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/courselab/courselab/content"
+	"github.com/courselab/courselab/internal/config"
+	"github.com/courselab/courselab/internal/store"
+	"github.com/courselab/courselab/labs"
 )
 
 // loadHTTP sends b.N GET requests to url from `workers` keep-alive clients on
@@ -105,4 +113,47 @@ func workersName(n int) string {
 		return "1-client"
 	}
 	return string(rune('0'+n)) + "-clients"
+}
+
+// BenchmarkCloudValuePost is the server's own work for the course's REST
+// line, POST /api/v2/devices/ESPDEVICE/sensors/TC/value with a learner's
+// bearer token, through the whole handler (middleware, request log, token,
+// sandbox, body, cloud, publish, journal), in process: no network, no
+// subscriber. Its allocations per post are exact, where `courselab bench
+// --mode rest` is at the mercy of the machine's load.
+func BenchmarkCloudValuePost(b *testing.B) {
+	dir := b.TempDir()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "courselab.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l := labs.New(labs.Config{Classroom: true, Secret: []byte("bench-secret"), Logger: logger,
+		Limits: labs.Limits{PublishRate: 1e9, PublishBurst: 1e9}})
+	defer l.Close()
+	cat := content.Load(labCourse("ESPDEVICE"), content.Options{})
+	srv, err := New(config.Config{Classroom: true, Data: dir, Secret: "bench-secret", InstructorToken: testInstructorToken},
+		StaticCatalog{C: cat}, l, st, logger)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.stopListen()
+	h := srv.Handler()
+	auth := "Bearer " + l.Credentials("bench-learner").Token
+	post := func() {
+		req := httptest.NewRequest(http.MethodPost, "/api/v2/devices/ESPDEVICE/sensors/TC/value", strings.NewReader(`{"value": 25}`))
+		req.Header.Set("Content-Type", "application/json;charset=utf-8")
+		req.Header.Set("Authorization", auth)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("POST: %d %s", rec.Code, rec.Body)
+		}
+	}
+	post() // the sandbox is made by the first call
+	b.ReportAllocs()
+	for b.Loop() {
+		post()
+	}
 }

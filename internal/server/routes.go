@@ -7,11 +7,15 @@ import (
 	"github.com/courselab/courselab/internal/cloudapi"
 )
 
+// cloudAPIPath is where the simulated cloud's API is mounted; the request
+// log and the cross-site check treat it apart.
+const cloudAPIPath = "/api/v2"
+
 // routes lists every route of the server in one place.
 func (s *Server) routes() {
 	e := s.echo
 	e.Use(middleware.Recover())
-	e.Use(s.logRequests())
+	e.Use(s.reqLog.middleware)
 	e.Use(securityHeaders)
 	e.Use(sameOriginWrites())
 	e.Use(boundedBodies(BodyTimeout))
@@ -73,7 +77,7 @@ func (s *Server) routes() {
 	// MQTT over WebSocket, then the simulated IoT cloud (it authenticates
 	// with the lab token itself).
 	e.GET("/mqtt", echo.WrapHandler(s.labs.Front()), s.mqttOrigin)
-	cloudapi.Register(e.Group("/api/v2"), s.labs, s.cloudSandbox)
+	cloudapi.Register(e.Group(cloudAPIPath), s.labs, s.cloudSandbox)
 
 	e.POST("/teach/login", s.teachLogin)
 	teach := e.Group("/teach", s.requireInstructor)

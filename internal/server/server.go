@@ -46,6 +46,7 @@ type Server struct {
 	labs    *labs.Labs
 	store   *store.Store
 	log     *slog.Logger
+	reqLog  *requestLog
 	pages   *pages
 	assets  *assets
 	cache   pageCache
@@ -98,6 +99,7 @@ func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Sto
 	}
 	s := &Server{
 		cfg: cfg, courses: courses, labs: lab, store: st, log: logger, pages: p, assets: a,
+		reqLog:     newRequestLog(logger, CloudAPISummaryEvery),
 		checks:     check.New(logger),
 		cookies:    secret.NewSigner(cfg.Secret, "learner cookie"),
 		instructor: secret.NewSigner(cfg.Secret+cfg.InstructorToken, "instructor cookie"),
@@ -147,6 +149,7 @@ func New(cfg config.Config, courses CatalogSource, lab *labs.Labs, st *store.Sto
 func (s *Server) Close() {
 	s.stopListen()
 	s.console.con.Close()
+	s.reqLog.summarize()
 }
 
 // EndStreams ends the live event streams (instructor dashboards, lab
