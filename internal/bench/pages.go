@@ -15,17 +15,12 @@ import (
 	"time"
 )
 
-// The pages and start modes (issue 11, goals 4 and 5).
-//
-// pages: a courselab server (personal, then classroom with one joined
-// learner) and Go's http.FileServer serving the bytes of the same section
-// page, each in its own process, both running; the same closed-loop load
-// goes to one, then the other, round after round (A, B, B, A…). Server CPU
-// per request comes from /proc/PID/stat over each load.
-//
-// start: exec → first 200 from /healthz (and from /readyz, and a section
-// page), with RSS at each, against the anchor broker's exec → first
-// CONNACK, alternating which starts first.
+// The pages mode (issue 11, goal 4): a courselab server (personal, then
+// classroom with one joined learner) and Go's http.FileServer serving the
+// bytes of the same section page, each in its own process, both running;
+// the same closed-loop load goes to one, then the other, round after round
+// (A, B, B, A…). Server CPU per request comes from /proc/PID/stat over each
+// load. The start mode (goal 5) is in start.go.
 
 // benchPage is the section measured: it has lab placeholders, so in a
 // classroom it is the per-learner cached kind.
