@@ -75,3 +75,17 @@ func TestHighlighterStaysWithinItsBudget(t *testing.T) {
 		t.Errorf("memo counts %d bytes, holds %d", h.size, total)
 	}
 }
+
+// TestLanguageWithoutLexerIsShownAsWritten proves that a fenced block in a
+// language chroma knows but courselab does not carry (content/lexers)
+// comes out escaped, uncoloured, in the same wrapper as every code block.
+func TestLanguageWithoutLexerIsShownAsWritten(t *testing.T) {
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	newHighlighter().write(w, "haskell", []byte("main = putStrLn \"<hi>\"\n"))
+	_ = w.Flush()
+	want := `<div class="code" data-lang="haskell"><pre class="chroma"><code>main = putStrLn &quot;&lt;hi&gt;&quot;` + "\n" + `</code></pre></div>` + "\n"
+	if b.String() != want {
+		t.Errorf("got  %q\nwant %q", b.String(), want)
+	}
+}

@@ -2,6 +2,7 @@ package lexers
 
 import (
 	"io/fs"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -82,6 +83,29 @@ func TestUnknownLanguageIsNil(t *testing.T) {
 	for _, name := range []string{"", "mermaid", "no-such-language"} {
 		if l := Get(name); l != nil {
 			t.Errorf("Get(%q) = %s, want nil", name, l.Config().Name)
+		}
+	}
+}
+
+// TestAuthoringGuideListsLanguagesWeHave proves that every language the
+// authoring guide promises to highlight has a lexer here.
+func TestAuthoringGuideListsLanguagesWeHave(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/AUTHORING.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "Highlighted languages")
+	if !ok {
+		t.Fatal("docs/AUTHORING.md no longer lists the highlighted languages")
+	}
+	para, _, _ := strings.Cut(rest, "\n\n")
+	names := regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(para, -1)
+	if len(names) < 20 {
+		t.Fatalf("found only %d languages in %q", len(names), para)
+	}
+	for _, m := range names {
+		if Get(m[1]) == nil {
+			t.Errorf("the guide lists %q, which has no lexer here", m[1])
 		}
 	}
 }
