@@ -142,6 +142,10 @@ func (h *highlighter) highlighted(lang string, code []byte) ([]byte, bool) {
 	}
 	html = highlight(lang, code)
 	h.mu.Lock()
+	if prev, ok := h.html[key]; ok { // highlighted meanwhile by another render
+		h.mu.Unlock()
+		return prev, prev != nil
+	}
 	if h.size+len(key)+len(html) > highlightMemoBytes {
 		clear(h.html)
 		h.size = 0
