@@ -8,7 +8,7 @@ import (
 
 	"github.com/alecthomas/chroma/v2"
 	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
-	"github.com/alecthomas/chroma/v2/lexers"
+	"github.com/courselab/courselab/content/lexers"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/renderer"
@@ -94,17 +94,33 @@ func writeCodeEnd(w util.BufWriter, pre bool) {
 	_, _ = w.WriteString("</div>\n")
 }
 
-// writeCode highlights code in lang (plain if lang is empty or unknown) inside the
-// wrapper, for code that is not a fenced block (HTML documents, indented code).
-func writeCode(w util.BufWriter, lang string, code []byte) {
-	var lexer chroma.Lexer
+// highlighter writes code blocks, and remembers what chroma made of each
+// (language, code) it highlighted: the same blocks are highlighted again
+// for every set of lab values a course is rendered with (at load, to find
+// the sections that use placeholders, and then once per learner in a
+// classroom), and chroma's tokeniser was most of a catalog's render time
+// and allocations (issue 11: start). One highlighter belongs to one
+// goldmark instance, that is to one load of the catalog; it is safe for
+// concurrent use.
+type highlighter struct {
+	mu   sync.Mutex
+	html map[string][]byte // lang + "\x00" + code → highlighted HTML
+	size int               // bytes of keys and values in html
+}
+
+// highlightMemoBytes bounds what a highlighter remembers. A course tree's
+// code is normally far less; past it, the memo starts again empty.
+const highlightMemoBytes = 4 << 20
+
+func newHighlighter() *highlighter { return &highlighter{html: map[string][]byte{}} }
+
+// write highlights code in lang (plain if lang is empty or unknown) inside
+// the wrapper.
+func (h *highlighter) write(w util.BufWriter, lang string, code []byte) {
 	if lang != "" {
-		lexer = lexers.Get(lang)
-	}
-	if lexer != nil {
-		if it, err := chroma.Coalesce(lexer).Tokenise(nil, string(code)); err == nil {
+		if html, ok := h.highlighted(lang, code); ok {
 			writeCodeStart(w, []byte(lang), false)
-			_ = sharedFormatter().Format(w, style(lightStyle), it)
+			_, _ = w.Write(html)
 			writeCodeEnd(w, false)
 			return
 		}
@@ -114,44 +130,89 @@ func writeCode(w util.BufWriter, lang string, code []byte) {
 	writeCodeEnd(w, true)
 }
 
-type indentedCodeRenderer struct{}
-
-func (indentedCodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
-	reg.Register(ast.KindCodeBlock, renderIndentedCode)
-	reg.Register(ast.KindFencedCodeBlock, renderFencedCode)
+// highlighted returns chroma's HTML for code in lang, from the memo when
+// it can; false if chroma has no lexer for lang or cannot tokenise code.
+func (h *highlighter) highlighted(lang string, code []byte) ([]byte, bool) {
+	key := lang + "\x00" + string(code)
+	h.mu.Lock()
+	html, ok := h.html[key]
+	h.mu.Unlock()
+	if ok {
+		return html, html != nil
+	}
+	html = highlight(lang, code)
+	h.mu.Lock()
+	if prev, ok := h.html[key]; ok { // highlighted meanwhile by another render
+		h.mu.Unlock()
+		return prev, prev != nil
+	}
+	if h.size+len(key)+len(html) > highlightMemoBytes {
+		clear(h.html)
+		h.size = 0
+	}
+	h.html[key] = html
+	h.size += len(key) + len(html)
+	h.mu.Unlock()
+	return html, html != nil
 }
 
-// renderFencedCode highlights a fenced block in the language of its info
+// highlight is chroma's HTML for code in lang, or nil.
+func highlight(lang string, code []byte) []byte {
+	lexer := lexers.Get(lang)
+	if lexer == nil {
+		return nil
+	}
+	it, err := chroma.Coalesce(lexer).Tokenise(nil, string(code))
+	if err != nil {
+		return nil
+	}
+	var b bytes.Buffer
+	if err := sharedFormatter().Format(&b, style(lightStyle), it); err != nil {
+		return nil
+	}
+	return b.Bytes()
+}
+
+// codeRenderer renders fenced and indented code blocks.
+type codeRenderer struct{ h *highlighter }
+
+func (r codeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(ast.KindCodeBlock, r.renderIndented)
+	reg.Register(ast.KindFencedCodeBlock, r.renderFenced)
+}
+
+// renderFenced highlights a fenced block in the language of its info
 // string (its first word).
-func renderFencedCode(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+func (r codeRenderer) renderFenced(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
 	if !entering {
 		return ast.WalkContinue, nil
 	}
 	n := node.(*ast.FencedCodeBlock)
-	var code bytes.Buffer
-	for i := 0; i < n.Lines().Len(); i++ {
-		s := n.Lines().At(i)
-		code.Write(s.Value(source))
-	}
-	writeCode(w, string(n.Language(source)), code.Bytes())
+	r.h.write(w, string(n.Language(source)), blockLines(source, n))
 	return ast.WalkSkipChildren, nil
 }
 
-func renderIndentedCode(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+func (r codeRenderer) renderIndented(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
 	if !entering {
 		return ast.WalkContinue, nil
 	}
-	var code bytes.Buffer
-	for i := 0; i < node.Lines().Len(); i++ {
-		s := node.Lines().At(i)
-		code.Write(s.Value(source))
-	}
-	writeCode(w, "", code.Bytes())
+	r.h.write(w, "", blockLines(source, node))
 	return ast.WalkSkipChildren, nil
 }
 
-func extendCode(m goldmark.Markdown) {
-	addRenderer(m, indentedCodeRenderer{})
+// blockLines is the text of a block node, its lines joined.
+func blockLines(source []byte, node ast.Node) []byte {
+	var code bytes.Buffer
+	lines := node.Lines()
+	for i := 0; i < lines.Len(); i++ {
+		s := lines.At(i)
+		code.Write(s.Value(source))
+	}
+	return code.Bytes()
+}
+
+func extendCode(m goldmark.Markdown, h *highlighter) {
+	addRenderer(m, codeRenderer{h})
 }
 
 // CodeCSS returns the stylesheet for highlighted code: the light style, and the

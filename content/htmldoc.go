@@ -1,7 +1,6 @@
 package content
 
 import (
-	"bytes"
 	"regexp"
 
 	"github.com/yuin/goldmark"
@@ -79,27 +78,22 @@ func (htmlDocumentParser) Close(node ast.Node, _ text.Reader, pc parser.Context)
 func (htmlDocumentParser) CanInterruptParagraph() bool { return true }
 func (htmlDocumentParser) CanAcceptIndentedLine() bool { return false }
 
-type htmlDocumentRenderer struct{}
+// htmlDocumentRenderer shows an unfenced HTML document as highlighted code.
+type htmlDocumentRenderer struct{ h *highlighter }
 
-func (htmlDocumentRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
-	reg.Register(kindHTMLDocument, renderHTMLDocument)
+func (r htmlDocumentRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(kindHTMLDocument, r.render)
 }
 
-func renderHTMLDocument(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+func (r htmlDocumentRenderer) render(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
 	if !entering {
 		return ast.WalkContinue, nil
 	}
-	var code bytes.Buffer
-	lines := node.Lines()
-	for i := 0; i < lines.Len(); i++ {
-		s := lines.At(i)
-		code.Write(s.Value(source))
-	}
-	writeCode(w, "html", code.Bytes())
+	r.h.write(w, "html", blockLines(source, node))
 	return ast.WalkSkipChildren, nil
 }
 
-func extendHTMLDocument(m goldmark.Markdown) {
+func extendHTMLDocument(m goldmark.Markdown, h *highlighter) {
 	m.Parser().AddOptions(parser.WithBlockParsers(prioritized(htmlDocumentParser{}, prioBlockParser-10)))
-	addRenderer(m, htmlDocumentRenderer{})
+	addRenderer(m, htmlDocumentRenderer{h})
 }

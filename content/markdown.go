@@ -49,8 +49,10 @@ func (dialect) Extend(m goldmark.Markdown) {
 	extendAlert(m)
 	extendQuiz(m)
 	extendExercise(m)
-	extendHTMLDocument(m)
-	extendCode(m)
+	// One memo of highlighted code per goldmark instance: see highlighter.
+	h := newHighlighter()
+	extendHTMLDocument(m, h)
+	extendCode(m, h)
 	extendHeadings(m)
 	extendLinks(m)
 	extendSanitize(m)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -125,6 +126,13 @@ func serveUntilDone(ctx context.Context, cfg config.Config, logger *slog.Logger,
 	if err != nil {
 		return err
 	}
+	// Rendering the catalog allocates about three times what it keeps
+	// (chroma's tokens for every code block, goldmark's trees): give that
+	// back to the system once, now, rather than leave the heap at its
+	// high-water mark until the scavenger returns it over the next
+	// minutes. One collection of a heap of a few MiB, before any learner
+	// is served (issue 11: RSS at ready).
+	debug.FreeOSMemory()
 	gate.Ready(srv.Handler())
 	go func() {
 		if err := lab.Front().ServeTCP(mqttLn); err != nil {

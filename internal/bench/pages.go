@@ -2,35 +2,25 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
-
-	"github.com/eclipse/paho.golang/paho"
 )
 
-// The pages and start modes (issue 11, goals 4 and 5).
-//
-// pages: a courselab server (personal, then classroom with one joined
-// learner) and Go's http.FileServer serving the bytes of the same section
-// page, each in its own process, both running; the same closed-loop load
-// goes to one, then the other, round after round (A, B, B, A…). Server CPU
-// per request comes from /proc/PID/stat over each load.
-//
-// start: exec → first 200 from /healthz (and from /readyz, and a section
-// page), with RSS at each, against the anchor broker's exec → first
-// CONNACK, alternating which starts first.
+// The pages mode (issue 11, goal 4): a courselab server (personal, then
+// classroom with one joined learner) and Go's http.FileServer serving the
+// bytes of the same section page, each in its own process, both running;
+// the same closed-loop load goes to one, then the other, round after round
+// (A, B, B, A…). Server CPU per request comes from /proc/PID/stat over each
+// load. The start mode (goal 5) is in start.go.
 
 // benchPage is the section measured: it has lab placeholders, so in a
 // classroom it is the per-learner cached kind.
@@ -266,251 +256,4 @@ func runPagesMode(ctx context.Context, o Options, classroom bool, w io.Writer) e
 	tw.Flush()
 	fmt.Fprintln(w, "(medians over the rounds; ratio: median of courselab / FileServer in the same round, then the range)")
 	return nil
-}
-
-// startTimes is what one start measured.
-type startTimes struct {
-	health, ready, page time.Duration // exec → first 200 from /healthz, /readyz, a section page
-	rssHealth, rssReady float64       // MiB at those moments
-}
-
-// runStarts measures goal 5: exec → answering, and memory then, for
-// courselab (personal mode, a data folder made by a first start) and the
-// anchor broker (exec → first CONNACK), alternating.
-func runStarts(ctx context.Context, o Options, w io.Writer) error {
-	fmt.Fprintf(w, "\n## Start: exec → first 200 from /healthz, /readyz and %s (anchor: mochi-mqtt re-exec → first CONNACK), %d starts each\n\n", benchPage, o.Starts)
-	data, err := os.MkdirTemp("", "courselab-bench-start-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(data)
-	// A first start makes the database and the secret: a restart is measured.
-	ports, err := portsFor(o.PortBase)
-	if err != nil {
-		return err
-	}
-	if _, err := startOnce(ctx, o.Exe, data, ports[0], ports[1]); err != nil {
-		return err
-	}
-	var cl []startTimes
-	var an []time.Duration
-	var anRSS []float64
-	for i := range o.Starts {
-		order := []bool{false, true}
-		if i%2 == 1 {
-			order = []bool{true, false}
-		}
-		for _, courselab := range order {
-			ports, err := portsFor(o.PortBase)
-			if err != nil {
-				return err
-			}
-			if courselab {
-				t, err := startOnce(ctx, o.Exe, data, ports[0], ports[1])
-				if err != nil {
-					return err
-				}
-				cl = append(cl, t)
-				fmt.Fprintf(w, "start %d courselab  /healthz %s (RSS %.1f MiB), /readyz %s (RSS %.1f MiB), page %s\n",
-					i+1, ms(t.health), t.rssHealth, ms(t.ready), t.rssReady, ms(t.page))
-				continue
-			}
-			d, rss, err := startAnchorOnce(ctx, o.Exe, ports[2])
-			if err != nil {
-				return err
-			}
-			an, anRSS = append(an, d), append(anRSS, rss)
-			fmt.Fprintf(w, "start %d mochi      CONNACK %s (RSS %.1f MiB)\n", i+1, ms(d), rss)
-		}
-	}
-	col := func(f func(startTimes) float64) []float64 {
-		var v []float64
-		for _, t := range cl {
-			v = append(v, f(t))
-		}
-		return v
-	}
-	ratio := func(a, b []float64) string {
-		var r []float64
-		for i := range a {
-			if b[i] > 0 {
-				r = append(r, a[i]/b[i])
-			}
-		}
-		return ratioText(r)
-	}
-	anMs := make([]float64, len(an))
-	for i, d := range an {
-		anMs[i] = float64(d) / 1e6
-	}
-	health := col(func(t startTimes) float64 { return float64(t.health) / 1e6 })
-	ready := col(func(t startTimes) float64 { return float64(t.ready) / 1e6 })
-	page := col(func(t startTimes) float64 { return float64(t.page) / 1e6 })
-	rssH := col(func(t startTimes) float64 { return t.rssHealth })
-	rssR := col(func(t startTimes) float64 { return t.rssReady })
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "\n| measure\t| courselab\t| mochi\t| ratio\t|\n|---\t|---\t|---\t|---\t|\n")
-	fmt.Fprintf(tw, "| exec → /healthz 200\t| %.1f ms\t| %.1f ms\t| %s\t|\n", median(health), median(anMs), ratio(health, anMs))
-	fmt.Fprintf(tw, "| exec → /readyz 200 (catalog loaded)\t| %.1f ms\t| %.1f ms\t| %s\t|\n", median(ready), median(anMs), ratio(ready, anMs))
-	fmt.Fprintf(tw, "| exec → section page 200\t| %.1f ms\t| —\t| —\t|\n", median(page))
-	fmt.Fprintf(tw, "| RSS at /healthz 200\t| %.1f MiB\t| %.1f MiB\t| %s\t|\n", median(rssH), median(anRSS), ratio(rssH, anRSS))
-	fmt.Fprintf(tw, "| RSS at /readyz 200\t| %.1f MiB\t| %.1f MiB\t| %s\t|\n", median(rssR), median(anRSS), ratio(rssR, anRSS))
-	tw.Flush()
-	fmt.Fprintln(w, "(medians over the starts; ratio: median of courselab / mochi of the same pair, then the range)")
-	return nil
-}
-
-// freePorts returns n loopback ports free right now, for servers that
-// must be polled before they can say where they listen. Ports are picked
-// again for every start: between two starts another program may take one.
-func freePorts(n int) ([]int, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// portsFor returns the HTTP, MQTT and anchor ports of one start: from
-// base when set, else free ones.
-func portsFor(base int) ([]int, error) {
-	if base > 0 {
-		return []int{base, base + 1, base + 2}, nil
-	}
-	return freePorts(3)
-}
-
-// startOnce execs courselab serve on data and polls until it answers.
-func startOnce(ctx context.Context, exe, data string, httpPort, mqttPort int) (startTimes, error) {
-	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
-	cmd := exec.Command(exe, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", httpPort),
-		"--mqtt-addr", fmt.Sprintf("127.0.0.1:%d", mqttPort), "--data", data)
-	cmd.Env = withoutCourselabSettings(os.Environ())
-	var logs tail
-	cmd.Stdout, cmd.Stderr = lineWriter{&logs}, lineWriter{&logs}
-	web := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	t0 := time.Now()
-	if err := cmd.Start(); err != nil {
-		return startTimes{}, err
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}()
-	p := &process{cmd: cmd}
-	var t startTimes
-	for _, step := range []struct {
-		path string
-		at   *time.Duration
-		rss  *float64
-	}{{"/healthz", &t.health, &t.rssHealth}, {"/readyz", &t.ready, &t.rssReady}, {benchPage, &t.page, nil}} {
-		for {
-			if ok := get200(ctx, web, base+step.path, step.path == "/readyz"); ok {
-				*step.at = time.Since(t0)
-				if step.rss != nil {
-					*step.rss = p.rssMiB()
-				}
-				break
-			}
-			select {
-			case <-done:
-				return t, fmt.Errorf("courselab exited while starting:\n%s", logs.String())
-			case <-ctx.Done():
-				return t, ctx.Err()
-			default:
-			}
-			if time.Since(t0) > 20*time.Second {
-				return t, fmt.Errorf("courselab did not answer %s within 20 s:\n%s", step.path, logs.String())
-			}
-			time.Sleep(200 * time.Microsecond)
-		}
-	}
-	return t, nil
-}
-
-// get200 reports whether url answers 200 (or 404 when notFoundOK: a
-// server from before /readyz existed answered /healthz only once ready).
-func get200(ctx context.Context, web *http.Client, url string, notFoundOK bool) bool {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	resp, err := web.Do(req)
-	if err != nil {
-		return false
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK || notFoundOK && resp.StatusCode == http.StatusNotFound
-}
-
-// startAnchorOnce execs the anchor broker and polls until an MQTT client
-// gets its CONNACK.
-func startAnchorOnce(ctx context.Context, exe string, port int) (time.Duration, float64, error) {
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(exe, "bench", "--anchor-broker", "--anchor-addr", addr)
-	cmd.Env = withoutCourselabSettings(os.Environ())
-	t0 := time.Now()
-	if err := cmd.Start(); err != nil {
-		return 0, 0, err
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}()
-	l := &learner{user: "start-probe"}
-	for {
-		cctx, cancel := context.WithTimeout(ctx, time.Second)
-		c, err := dial(cctx, addr, l, "probe", nil)
-		cancel()
-		if err == nil {
-			d := time.Since(t0)
-			rss := (&process{cmd: cmd}).rssMiB()
-			_ = c.Disconnect(&paho.Disconnect{})
-			return d, rss, nil
-		}
-		select {
-		case <-done:
-			return 0, 0, errors.New("anchor broker exited while starting")
-		case <-ctx.Done():
-			return 0, 0, ctx.Err()
-		default:
-		}
-		if time.Since(t0) > 20*time.Second {
-			return 0, 0, fmt.Errorf("anchor broker did not answer within 20 s: %v", err)
-		}
-		time.Sleep(200 * time.Microsecond)
-	}
-}
-
-// lineWriter keeps a child's output lines in a tail.
-type lineWriter struct{ t *tail }
-
-func (lw lineWriter) Write(b []byte) (int, error) {
-	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
-		lw.t.add(line)
-	}
-	return len(b), nil
 }

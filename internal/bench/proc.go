@@ -221,18 +221,63 @@ func (p *process) liveHeapMiB() float64 {
 }
 
 // rssMiB is the resident memory of the process.
-func (p *process) rssMiB() float64 {
+func (p *process) rssMiB() float64 { return p.memory().rss }
+
+// memory is a process's resident memory in MiB: all of it, and the part
+// that is anonymous (heap, stacks, runtime) and the part that is its files'
+// pages (the executable's code and read-only data as far as they were read).
+type memory struct{ rss, anon, file float64 }
+
+func (p *process) memory() memory {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
-		return 0
+		return memory{}
 	}
+	var m memory
 	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
+		key, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+		switch key {
+		case "VmRSS":
+			m.rss = kb / 1024
+		case "RssAnon":
+			m.anon = kb / 1024
+		case "RssFile":
+			m.file = kb / 1024
 		}
 	}
-	return 0
+	return m
+}
+
+// schedTimes is the time all the process's threads have spent on a core
+// and waiting in the run queue for one, from /proc/PID/task/*/schedstat
+// (nanoseconds, unlike the 10 ms ticks of /proc/PID/stat). On a machine
+// shared with other work, wall time minus the wait is about what a start
+// would take on an idle one.
+func (p *process) schedTimes() (onCPU, waiting time.Duration) {
+	dir := fmt.Sprintf("/proc/%d/task", p.cmd.Process.Pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, 0
+	}
+	for _, t := range tasks {
+		raw, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		f := strings.Fields(string(raw))
+		if len(f) < 2 {
+			continue
+		}
+		run, _ := strconv.ParseInt(f[0], 10, 64)
+		wait, _ := strconv.ParseInt(f[1], 10, 64)
+		onCPU += time.Duration(run)
+		waiting += time.Duration(wait)
+	}
+	return onCPU, waiting
 }
 
 // ServeAnchorBroker runs the anchor: mochi-mqtt with an allow-all hook and
