@@ -1,0 +1,415 @@
+package labs
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// Fault injection: a learner breaks their own sandbox on purpose to see
+// what MQTT does about it (a QoS 1 message delivered again with DUP=1, a
+// session that outlives a broker restart). Every fault touches one sandbox
+// only, is bounded in time, and is journalled with the coach's words.
+
+// Bounds of the faults a learner may inject.
+const (
+	MaxDeliveryDelay    = 10 * time.Second // one delivery's delay
+	MaxDelayFor         = 5 * time.Minute  // how long deliveries stay delayed
+	DefaultDelayFor     = time.Minute
+	MaxUnreachable      = 60 * time.Second
+	faultCodeRestart    = 0x8B // server shutting down: MQTT 5 clients read it in the DISCONNECT
+	faultCodeUnreachabe = 0x88 // server unavailable
+)
+
+// AckSide says whose acknowledgement a withhold-ack fault holds back.
+type AckSide string
+
+// Sides of an acknowledgement.
+const (
+	// AckFromClient: the broker ignores the client's next PUBACK, PUBREC
+	// or PUBCOMP, so it keeps the message for that client and sends it
+	// again, with DUP=1, when the client reconnects with its session.
+	AckFromClient AckSide = "client"
+	// AckFromBroker: the broker's next PUBACK, PUBREC or PUBCOMP to the
+	// client is never written, so the publishing client keeps the message
+	// and sends it again, with DUP=1, when it reconnects.
+	AckFromBroker AckSide = "broker"
+)
+
+// FaultError is a fault the sandbox cannot inject as asked: Field names the
+// input at fault, Message says why in plain words; Unknown marks a client
+// id the broker does not know.
+type FaultError struct {
+	Field   string
+	Message string
+	Unknown bool
+}
+
+func (e *FaultError) Error() string { return e.Message }
+
+// faults is a sandbox's injected faults: read by faultHook on every
+// acknowledgement and delivery, and by the front on every CONNECT.
+type faults struct {
+	mu        sync.Mutex
+	withhold  map[withholdKey]bool // → cut the connection once the ack is withheld
+	delays    map[string]delayFault
+	downUntil time.Time
+	upTimer   *time.Timer
+}
+
+type withholdKey struct {
+	clientID string
+	side     AckSide
+}
+
+type delayFault struct {
+	by    time.Duration
+	until time.Time
+}
+
+// FaultStatus is what is armed in a sandbox now, for the console.
+type FaultStatus struct {
+	Withheld    []WithheldAck `json:"withheld"`
+	Delays      []Delay       `json:"delays"`
+	Unreachable *time.Time    `json:"unreachable_until,omitempty"`
+}
+
+// WithheldAck is a withhold-ack fault waiting for its acknowledgement.
+type WithheldAck struct {
+	ClientID string  `json:"client_id"`
+	From     AckSide `json:"from"`
+	Cut      bool    `json:"cut"`
+}
+
+// Delay is a delay fault in force.
+type Delay struct {
+	ClientID string    `json:"client_id"`
+	Ms       int64     `json:"ms"`
+	Until    time.Time `json:"until"`
+}
+
+// Faults lists the faults armed in the sandbox now.
+func (s *Sandbox) Faults() FaultStatus {
+	f := &s.faults
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := FaultStatus{Withheld: []WithheldAck{}, Delays: []Delay{}}
+	for k, cut := range f.withhold {
+		st.Withheld = append(st.Withheld, WithheldAck{ClientID: k.clientID, From: k.side, Cut: cut})
+	}
+	now := time.Now()
+	for id, d := range f.delays {
+		if d.until.After(now) {
+			st.Delays = append(st.Delays, Delay{ClientID: id, Ms: d.by.Milliseconds(), Until: d.until.UTC()})
+		}
+	}
+	if f.downUntil.After(now) {
+		t := f.downUntil.UTC()
+		st.Unreachable = &t
+	}
+	return st
+}
+
+// knownClient reports whether the broker holds a session for clientID.
+func (s *Sandbox) knownClient(clientID string) (*mqtt.Client, error) {
+	if clientID == "" {
+		return nil, &FaultError{Field: "client_id", Message: "give the client id of one of your MQTT clients"}
+	}
+	cl, ok := s.server.Clients.Get(clientID)
+	if !ok || cl.Net.Inline {
+		return nil, &FaultError{Field: "client_id", Unknown: true, Message: fmt.Sprintf(
+			"your broker knows no client %q: connect it first (or check the client id)", clientID)}
+	}
+	if s.Closed() {
+		return nil, ErrSandboxClosed
+	}
+	return cl, nil
+}
+
+// WithholdAck arms a withhold-ack fault: the next PUBACK, PUBREC or PUBCOMP
+// from (AckFromClient) or to (AckFromBroker) clientID is dropped and
+// journalled; with cut, the connection is then closed as a network failure
+// would close it, so that a client that reconnects by itself gets the
+// message again at once.
+func (s *Sandbox) WithholdAck(clientID string, from AckSide, cut bool) error {
+	if from != AckFromClient && from != AckFromBroker {
+		return &FaultError{Field: "from", Message: `say whose acknowledgement to withhold: "client" (the broker then sends the message again) or "broker" (the client then sends it again)`}
+	}
+	if _, err := s.knownClient(clientID); err != nil {
+		return err
+	}
+	f := &s.faults
+	f.mu.Lock()
+	if f.withhold == nil {
+		f.withhold = map[withholdKey]bool{}
+	}
+	f.withhold[withholdKey{clientID, from}] = cut
+	f.mu.Unlock()
+	msg := fmt.Sprintf("Fault armed: the broker will ignore the next PUBACK, PUBREC or PUBCOMP that %s sends, as if it were lost on the way. Publish a QoS 1 or 2 message %s receives to see what happens.", clientID, clientID)
+	if from == AckFromBroker {
+		msg = fmt.Sprintf("Fault armed: the broker's next PUBACK, PUBREC or PUBCOMP to %s will be lost on the way. Publish a QoS 1 or 2 message from %s to see what happens.", clientID, clientID)
+	}
+	if cut {
+		msg += " The connection will then be cut, as a network failure would cut it."
+	}
+	s.journal.Add(Event{Kind: KindFault, ClientID: clientID, Detail: &FaultInfo{Fault: FaultWithholdAck, From: string(from), Armed: true, Coach: msg}})
+	return nil
+}
+
+// DelayDeliveries makes the broker hold every message it delivers to
+// clientID by `by` before writing it, for the next `lasting`.
+func (s *Sandbox) DelayDeliveries(clientID string, by, lasting time.Duration) error {
+	if by < time.Millisecond || by > MaxDeliveryDelay {
+		return &FaultError{Field: "ms", Message: fmt.Sprintf("the delay is 1 to %d ms", MaxDeliveryDelay.Milliseconds())}
+	}
+	if lasting == 0 {
+		lasting = DefaultDelayFor
+	}
+	if lasting < time.Second || lasting > MaxDelayFor {
+		return &FaultError{Field: "seconds", Message: fmt.Sprintf("a delay lasts 1 to %d seconds", int(MaxDelayFor.Seconds()))}
+	}
+	if _, err := s.knownClient(clientID); err != nil {
+		return err
+	}
+	f := &s.faults
+	f.mu.Lock()
+	if f.delays == nil {
+		f.delays = map[string]delayFault{}
+	}
+	f.delays[clientID] = delayFault{by: by, until: time.Now().Add(lasting)}
+	f.mu.Unlock()
+	s.journal.Add(Event{Kind: KindFault, ClientID: clientID, Detail: &FaultInfo{Fault: FaultDelay, Armed: true, DelayMs: by.Milliseconds(), Seconds: int(lasting.Seconds()),
+		Coach: fmt.Sprintf("Fault armed: for %d s the broker holds every message for %s %d ms before sending it, as a slow network would. Messages still arrive, in order, only late; a QoS 1 or 2 sender waits that much longer for its acknowledgement.", int(lasting.Seconds()), clientID, by.Milliseconds())}})
+	return nil
+}
+
+// RestartInfo is what a broker restart kept.
+type RestartInfo struct {
+	Disconnected int `json:"disconnected"` // clients whose connection ended
+	Sessions     int `json:"sessions"`     // persistent sessions kept
+	Queued       int `json:"queued"`       // QoS 1 and 2 messages those sessions hold
+	Retained     int `json:"retained"`     // retained messages kept
+}
+
+// RestartBroker restarts the learner's broker as one with persistent
+// storage restarts: every connection ends (MQTT 5 clients get DISCONNECT
+// 0x8B, server shutting down), clean sessions end with them, and persistent
+// sessions (their subscriptions and queued QoS 1 and 2 messages) and
+// retained messages are kept for the clients that come back. The broker
+// takes new connections again at once.
+func (s *Sandbox) RestartBroker() (RestartInfo, error) {
+	if s.Closed() {
+		return RestartInfo{}, ErrSandboxClosed
+	}
+	var info RestartInfo
+	for _, cl := range s.server.Clients.GetAll() {
+		if cl.Net.Inline {
+			continue
+		}
+		if persistentSession(cl) {
+			info.Sessions++
+			info.Queued += cl.State.Inflight.Len()
+		}
+		if !cl.Closed() {
+			info.Disconnected++
+		}
+	}
+	info.Retained = len(s.RetainedTopics())
+	s.journal.Add(Event{Kind: KindFault, Detail: &FaultInfo{Fault: FaultRestart, Coach: fmt.Sprintf(
+		"The broker restarted (fault injected): %s disconnected. It kept %s with their subscriptions and %s, and %s. A client that reconnects with the same client id and clean session off finds its session and gets what was queued; one with clean session starts from nothing and must subscribe again.",
+		plural(info.Disconnected, "client was", "clients were"), plural(info.Sessions, "persistent session", "persistent sessions"),
+		plural(info.Queued, "queued message", "queued messages"), plural(info.Retained, "retained message", "retained messages"))}})
+	s.disconnectAll(packets.Code{Code: faultCodeRestart, Reason: "the broker restarted (fault injected)"})
+	return info, nil
+}
+
+// MakeUnreachable closes every connection and refuses new ones for d, as a
+// broker behind a failed network would be; then it answers again.
+func (s *Sandbox) MakeUnreachable(d time.Duration) error {
+	if d < time.Second || d > MaxUnreachable {
+		return &FaultError{Field: "seconds", Message: fmt.Sprintf("the broker can be unreachable for 1 to %d seconds", int(MaxUnreachable.Seconds()))}
+	}
+	if s.Closed() {
+		return ErrSandboxClosed
+	}
+	f := &s.faults
+	f.mu.Lock()
+	f.downUntil = time.Now().Add(d)
+	if f.upTimer != nil {
+		f.upTimer.Stop()
+	}
+	f.upTimer = time.AfterFunc(d, func() {
+		if s.Closed() {
+			return
+		}
+		s.journal.Add(Event{Kind: KindFault, Detail: &FaultInfo{Fault: FaultUnreachable, Ended: true,
+			Coach: "The broker is reachable again: clients that retry now connect. A client with a persistent session finds its subscriptions and the QoS 1 and 2 messages queued meanwhile."}})
+	})
+	f.mu.Unlock()
+	s.journal.Add(Event{Kind: KindFault, Detail: &FaultInfo{Fault: FaultUnreachable, Seconds: int(d.Seconds()), Coach: fmt.Sprintf(
+		"The broker is unreachable for %d s (fault injected): every connection was closed and new ones are refused until then. Sessions and retained messages are kept; a client that retries after the outage gets back in.", int(d.Seconds()))}})
+	s.disconnectAll(packets.Code{Code: faultCodeUnreachabe, Reason: "the broker is unreachable (fault injected)"})
+	return nil
+}
+
+// unreachableFor is how long the broker stays unreachable (0: it is not).
+func (s *Sandbox) unreachableFor() time.Duration {
+	f := &s.faults
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return time.Until(f.downUntil)
+}
+
+// stopFaults stops the timers of a sandbox being torn down.
+func (s *Sandbox) stopFaults() {
+	f := &s.faults
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.upTimer != nil {
+		f.upTimer.Stop()
+	}
+}
+
+func (s *Sandbox) disconnectAll(code packets.Code) {
+	for _, cl := range s.server.Clients.GetAll() {
+		if !cl.Net.Inline && !cl.Closed() {
+			_ = s.server.DisconnectClient(cl, code)
+		}
+	}
+}
+
+// persistentSession reports whether cl's session outlives its connection.
+func persistentSession(cl *mqtt.Client) bool {
+	if cl.Properties.ProtocolVersion == 5 {
+		return cl.Properties.Props.SessionExpiryInterval > 0
+	}
+	return !cl.Properties.Clean
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// takeWithhold consumes the withhold-ack fault of (clientID, side), if armed.
+func (f *faults) takeWithhold(clientID string, side AckSide) (armed, cut bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := withholdKey{clientID, side}
+	cut, armed = f.withhold[k]
+	delete(f.withhold, k)
+	return armed, cut
+}
+
+// delayOf is the delay of deliveries to clientID now (0: none).
+func (f *faults) delayOf(clientID string) time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.delays[clientID]
+	if !ok {
+		return 0
+	}
+	if !d.until.After(time.Now()) {
+		delete(f.delays, clientID)
+		return 0
+	}
+	return d.by
+}
+
+// faultHook applies a sandbox's faults to its broker's packets.
+type faultHook struct {
+	mqtt.HookBase
+	sb *Sandbox
+}
+
+func (h *faultHook) ID() string { return "courselab-faults" }
+
+func (h *faultHook) Provides(b byte) bool { return b == mqtt.OnPacketRead || b == mqtt.OnPacketEncode }
+
+func isAck(t byte) bool { return t == packets.Puback || t == packets.Pubrec || t == packets.Pubcomp }
+
+// OnPacketRead drops a withheld acknowledgement from the client. mochi
+// v2.7.9 ends the connection when this hook returns ErrRejectPacket
+// (TestRejectPacketEndsTheConnectionInMochi), so the ack is not rejected
+// but made inert: packet id 0, which no exchange uses (ids start at 1), so
+// that mochi finds nothing to complete; a PUBREC becomes a PUBCOMP, whose
+// unknown id mochi ignores where it would answer a PUBREC with a PUBREL.
+// The journal hook, after this one, skips it (Ignore).
+func (h *faultHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if !isAck(pk.FixedHeader.Type) || pk.PacketID == 0 {
+		return pk, nil
+	}
+	armed, cut := h.sb.faults.takeWithhold(cl.ID, AckFromClient)
+	if !armed {
+		return pk, nil
+	}
+	name := ackName(pk.FixedHeader.Type)
+	again := fmt.Sprintf("it will send message %d again, with DUP=1, when %s reconnects with its session", pk.PacketID, cl.ID)
+	if pk.FixedHeader.Type == packets.Pubcomp {
+		again = fmt.Sprintf("it will send its PUBREL for message %d again when %s reconnects with its session", pk.PacketID, cl.ID)
+	}
+	coach := fmt.Sprintf("The broker did not receive this %s from %s (fault injected): for the broker, message %d is not delivered yet, so %s.", name, cl.ID, pk.PacketID, again)
+	if cut {
+		coach += " The connection is now cut, as a network failure would cut it."
+	}
+	h.sb.journal.Add(Event{Kind: KindFault, ClientID: cl.ID, Detail: &FaultInfo{Fault: FaultWithholdAck, From: string(AckFromClient),
+		Packet: name, PacketID: pk.PacketID, Coach: coach}})
+	pk.PacketID = 0
+	pk.Ignore = true // the journal hook skips it: this fault's line tells the story
+	pk.FixedHeader.Type = packets.Pubcomp
+	if name == "PUBACK" {
+		pk.FixedHeader.Type = packets.Puback
+	}
+	if cut {
+		_ = cl.Net.Conn.Close() // the reader finds it closed next: a lost connection, will and all
+	}
+	return pk, nil
+}
+
+// OnPacketEncode delays deliveries and withholds the broker's acks. It runs
+// in the goroutine that writes to this client only (mochi's write loop for
+// deliveries), so a delay holds back this client's packets, nobody else's.
+func (h *faultHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	switch {
+	case pk.FixedHeader.Type == packets.Publish && !cl.Net.Inline:
+		if d := h.sb.faults.delayOf(cl.ID); d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			var closed <-chan struct{}
+			if mc, ok := cl.Net.Conn.(*meteredConn); ok {
+				closed = mc.closed
+			}
+			select {
+			case <-t.C:
+			case <-closed:
+			}
+		}
+	case isAck(pk.FixedHeader.Type) && pk.PacketID != 0:
+		mc, ok := cl.Net.Conn.(*meteredConn)
+		if !ok {
+			return pk
+		}
+		armed, cut := h.sb.faults.takeWithhold(cl.ID, AckFromBroker)
+		if !armed {
+			return pk
+		}
+		mc.swallow(pk.FixedHeader.Type, pk.PacketID, cut)
+		pk.Ignore = true // mochi does not encode it; the journal hook skips it as sent
+		name := ackName(pk.FixedHeader.Type)
+		coach := fmt.Sprintf("The broker's %s for message %d never reached %s (fault injected): for %s the message is not acknowledged, so it sends it again, with DUP=1, when it reconnects with its session.", name, pk.PacketID, cl.ID, cl.ID)
+		if pk.FixedHeader.Type == packets.Pubcomp {
+			coach = fmt.Sprintf("The broker's PUBCOMP for message %d never reached %s (fault injected): %s sends its PUBREL again when it reconnects with its session.", pk.PacketID, cl.ID, cl.ID)
+		}
+		if cut {
+			coach += " The connection is now cut, as a network failure would cut it."
+		}
+		h.sb.journal.Add(Event{Kind: KindFault, ClientID: cl.ID, Detail: &FaultInfo{Fault: FaultWithholdAck, From: string(AckFromBroker),
+			Packet: name, PacketID: pk.PacketID, Coach: coach}})
+	}
+	return pk
+}
