@@ -6,12 +6,13 @@ const (
 	FaultDelay       = "delay"
 	FaultRestart     = "restart"
 	FaultUnreachable = "unreachable"
+	FaultDrop        = "drop"
 )
 
 // FaultInfo details a fault: armed by the learner (Armed), taking effect
 // (an ack withheld, the broker restarted or unreachable) or over (Ended).
 type FaultInfo struct {
-	Fault    string `json:"fault"` // FaultWithholdAck, FaultDelay, FaultRestart, FaultUnreachable
+	Fault    string `json:"fault"` // FaultWithholdAck, FaultDelay, FaultRestart, FaultUnreachable, FaultDrop
 	Armed    bool   `json:"armed,omitempty"`
 	Ended    bool   `json:"ended,omitempty"`
 	From     string `json:"from,omitempty"`      // withhold-ack: whose ack, "client" or "broker"

@@ -413,3 +413,19 @@ func (h *faultHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.P
 	}
 	return pk
 }
+
+// DropConnection closes clientID's connection without a DISCONNECT, as a
+// network failure would: its will is sent, and a persistent session waits
+// for it to come back.
+func (s *Sandbox) DropConnection(clientID string) error {
+	cl, err := s.knownClient(clientID)
+	if err != nil {
+		return err
+	}
+	if cl.Closed() {
+		return &FaultError{Field: "client_id", Message: fmt.Sprintf("%s is not connected now: there is no connection to drop", clientID)}
+	}
+	s.journal.Add(Event{Kind: KindFault, ClientID: clientID, Detail: &FaultInfo{Fault: FaultDrop, Coach: fmt.Sprintf(
+		"The connection of %s was cut (fault injected), with no DISCONNECT: for the broker the client vanished, so its will (if any) is sent, and a persistent session keeps its subscriptions and queues QoS 1 and 2 messages until it reconnects.", clientID)}})
+	return cl.Net.Conn.Close()
+}
