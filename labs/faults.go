@@ -429,3 +429,11 @@ func (s *Sandbox) DropConnection(clientID string) error {
 		"The connection of %s was cut (fault injected), with no DISCONNECT: for the broker the client vanished, so its will (if any) is sent, and a persistent session keeps its subscriptions and queues QoS 1 and 2 messages until it reconnects.", clientID)}})
 	return cl.Net.Conn.Close()
 }
+
+// CancelWithhold disarms a withhold-ack fault that found no ack to withhold
+// (an exercise check that gave up waiting), so that it does not surprise
+// the learner later; it reports whether one was armed.
+func (s *Sandbox) CancelWithhold(clientID string, from AckSide) bool {
+	armed, _ := s.faults.takeWithhold(clientID, from)
+	return armed
+}
