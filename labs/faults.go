@@ -16,12 +16,12 @@ import (
 
 // Bounds of the faults a learner may inject.
 const (
-	MaxDeliveryDelay    = 10 * time.Second // one delivery's delay
-	MaxDelayFor         = 5 * time.Minute  // how long deliveries stay delayed
-	DefaultDelayFor     = time.Minute
-	MaxUnreachable      = 60 * time.Second
-	faultCodeRestart    = 0x8B // server shutting down: MQTT 5 clients read it in the DISCONNECT
-	faultCodeUnreachabe = 0x88 // server unavailable
+	MaxDeliveryDelay     = 10 * time.Second // one delivery's delay
+	MaxDelayFor          = 5 * time.Minute  // how long deliveries stay delayed
+	DefaultDelayFor      = time.Minute
+	MaxUnreachable       = 60 * time.Second
+	faultCodeRestart     = 0x8B // server shutting down: the cause mochi keeps
+	faultCodeUnreachable = 0x88 // server unavailable
 )
 
 // AckSide says whose acknowledgement a withhold-ack fault holds back.
@@ -195,8 +195,7 @@ type RestartInfo struct {
 }
 
 // RestartBroker restarts the learner's broker as one with persistent
-// storage restarts: every connection ends (MQTT 5 clients get DISCONNECT
-// 0x8B, server shutting down), clean sessions end with them, and persistent
+// storage restarts: every connection closes, clean sessions end with them, and persistent
 // sessions (their subscriptions and queued QoS 1 and 2 messages) and
 // retained messages are kept for the clients that come back. The broker
 // takes new connections again at once.
@@ -250,8 +249,8 @@ func (s *Sandbox) MakeUnreachable(d time.Duration) error {
 	})
 	f.mu.Unlock()
 	s.journal.Add(Event{Kind: KindFault, Detail: &FaultInfo{Fault: FaultUnreachable, Seconds: int(d.Seconds()), Coach: fmt.Sprintf(
-		"The broker is unreachable for %d s (fault injected): every connection was closed and new ones are refused until then. Sessions and retained messages are kept; a client that retries after the outage gets back in.", int(d.Seconds()))}})
-	s.disconnectAll(packets.Code{Code: faultCodeUnreachabe, Reason: "the broker is unreachable (fault injected)"})
+		"The broker is unreachable for %d s (fault injected): every connection was closed and new ones are refused until then. Sessions and retained messages are kept; a client that retries after the outage gets back in (mosquitto_sub gives up at the first refusal: run it again then).", int(d.Seconds()))}})
+	s.disconnectAll(packets.Code{Code: faultCodeUnreachable, Reason: "the broker is unreachable (fault injected)"})
 	return nil
 }
 
@@ -273,10 +272,15 @@ func (s *Sandbox) stopFaults() {
 	}
 }
 
+// disconnectAll closes every learner connection, with no DISCONNECT, as a
+// broker process that stops or a network that fails closes them: MQTT 3
+// has no DISCONNECT from the server (mosquitto_sub takes one for a protocol
+// error), and mosquitto_sub -V 5 quits on a DISCONNECT where it reconnects
+// after a lost connection. code is the cause mochi keeps.
 func (s *Sandbox) disconnectAll(code packets.Code) {
 	for _, cl := range s.server.Clients.GetAll() {
 		if !cl.Net.Inline && !cl.Closed() {
-			_ = s.server.DisconnectClient(cl, code)
+			cl.Stop(code)
 		}
 	}
 }
