@@ -8,6 +8,7 @@ import (
 
 	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/paho"
+	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/courselab/courselab/labs"
 )
@@ -29,7 +30,7 @@ func resilient(t *testing.T, lb *lab, id, topic string, clean bool) <-chan *paho
 	}
 	cm, err := autopaho.NewConnection(context.Background(), autopaho.ClientConfig{
 		ServerUrls: []*url.URL{u}, KeepAlive: 30, SessionExpiryInterval: expiry,
-		ConnectRetryDelay: 100 * time.Millisecond,
+		ReconnectBackoff: func(int) time.Duration { return 100 * time.Millisecond },
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, ca *paho.Connack) {
 			if !ca.SessionPresent {
 				go func() {
@@ -116,14 +117,16 @@ func TestRecoversSaysWhyItCannotStart(t *testing.T) {
 	c := lb2.raw3(t, "forgetful", true, "")
 	subscribe3(t, c, tcTopic, 1)
 	wantFail(t, lb2.check(t, "recovers", "topic", tcTopic), `Your client "forgetful" connected with clean session`, "-c -i forgetful")
-	lb2.disconnect3(t, c, "forgetful")
 	lb3 := newLab(t)
 	a := lb3.raw3(t, "away", false, "")
 	subscribe3(t, a, tcTopic, 1)
-	lb3.disconnect3(t, a, "away")
+	// Gone, as the journal says: Sandbox.Sessions, polled meanwhile, would
+	// race with mochi clearing the will of a client that says DISCONNECT.
+	a.Send(t, packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Disconnect}})
+	_ = a.Close()
+	lb3.journaled(t, 1, labs.KindDisconnect, "")
 	wantFail(t, lb3.check(t, "recovers", "topic", tcTopic), `Your client "away" is not connected`)
 	if st := lb3.sb.Faults(); len(st.Withheld) != 0 {
 		t.Errorf("a check that could not start armed a fault: %+v", st)
 	}
-	_ = labs.KindFault
 }
