@@ -3,6 +3,7 @@ package labs
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -53,6 +54,7 @@ func (e *FaultError) Error() string { return e.Message }
 // faults is a sandbox's injected faults: read by faultHook on every
 // acknowledgement and delivery, and by the front on every CONNECT.
 type faults struct {
+	used      atomic.Bool // any withhold or delay was ever armed: until then the hooks skip the lock
 	mu        sync.Mutex
 	withhold  map[withholdKey]bool // → cut the connection once the ack is withheld
 	delays    map[string]delayFault
@@ -147,6 +149,7 @@ func (s *Sandbox) WithholdAck(clientID string, from AckSide, cut bool) error {
 		f.withhold = map[withholdKey]bool{}
 	}
 	f.withhold[withholdKey{clientID, from}] = cut
+	f.used.Store(true)
 	f.mu.Unlock()
 	msg := fmt.Sprintf("Fault armed: the broker will ignore the next PUBACK, PUBREC or PUBCOMP that %s sends, as if it were lost on the way. Publish a QoS 1 or 2 message %s receives to see what happens.", clientID, clientID)
 	if from == AckFromBroker {
@@ -180,6 +183,7 @@ func (s *Sandbox) DelayDeliveries(clientID string, by, lasting time.Duration) er
 		f.delays = map[string]delayFault{}
 	}
 	f.delays[clientID] = delayFault{by: by, until: time.Now().Add(lasting)}
+	f.used.Store(true)
 	f.mu.Unlock()
 	s.journal.Add(Event{Kind: KindFault, ClientID: clientID, Detail: &FaultInfo{Fault: FaultDelay, Armed: true, DelayMs: by.Milliseconds(), Seconds: int(lasting.Seconds()),
 		Coach: fmt.Sprintf("Fault armed: for %d s the broker holds every message for %s %d ms before sending it, as a slow network would. Messages still arrive, in order, only late; a QoS 1 or 2 sender waits that much longer for its acknowledgement.", int(lasting.Seconds()), clientID, by.Milliseconds())}})
@@ -302,6 +306,9 @@ func plural(n int, one, many string) string {
 
 // takeWithhold consumes the withhold-ack fault of (clientID, side), if armed.
 func (f *faults) takeWithhold(clientID string, side AckSide) (armed, cut bool) {
+	if !f.used.Load() {
+		return false, false
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	k := withholdKey{clientID, side}
@@ -312,6 +319,9 @@ func (f *faults) takeWithhold(clientID string, side AckSide) (armed, cut bool) {
 
 // delayOf is the delay of deliveries to clientID now (0: none).
 func (f *faults) delayOf(clientID string) time.Duration {
+	if !f.used.Load() {
+		return 0
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	d, ok := f.delays[clientID]
