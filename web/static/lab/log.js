@@ -23,7 +23,8 @@
   // message, else its scalar fields.
   function genericDetail(d) {
     if (d.message) return String(d.message);
-    return Object.keys(d).filter(function (k) { return d[k] !== null && typeof d[k] !== "object"; })
+    // coach has its own paragraph, dup its own tag.
+    return Object.keys(d).filter(function (k) { return d[k] !== null && typeof d[k] !== "object" && k !== "coach" && k !== "dup"; })
       .map(function (k) { return k.replace(/_/g, " ") + ": " + d[k]; }).join(" · ");
   }
 
