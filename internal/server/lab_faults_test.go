@@ -119,3 +119,47 @@ func TestFaultRoutesRefuseCrossSiteWrites(t *testing.T) {
 		t.Errorf("a cross-site restart got %d, want 403", res.StatusCode)
 	}
 }
+
+// TestQoS1RedeliveryExerciseSolvedFromTheConsole: the exercise's "no
+// install" solution. A console client with clean start off subscribes at
+// QoS 1; Check loses its PUBACK and cuts it; the learner presses Reconnect
+// on its card; the broker sends the value again with DUP=1 and Check passes.
+func TestQoS1RedeliveryExerciseSolvedFromTheConsole(t *testing.T) {
+	ts := startServer(t, courses.FS, false)
+	api := ts.URL + "/api/lab/clients"
+	status, body := call(t, "POST", api, map[string]any{"client_id": "my-phone", "protocol": "5", "clean_start": false, "session_expiry": 300})
+	if status != http.StatusCreated {
+		t.Fatalf("open: %d %v", status, body)
+	}
+	id := body["client"].(map[string]any)["id"].(string)
+	if status, body := call(t, "POST", api+"/"+id+"/subscribe", map[string]any{"filter": "devices/ESPDEVICE/sensors/TC/value", "qos": 1}); status != 200 {
+		t.Fatalf("subscribe: %d %v", status, body)
+	}
+	web := browser(t)
+	res := make(chan response, 1)
+	go func() {
+		res <- postJSON(t, web, ts.URL+"/api/courses/mqtt_course/exercises/qos1-redelivery/check", "{}")
+	}()
+	sb := ts.labs.Lookup(labs.PersonalLearner)
+	waitJournal(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "my-phone" })
+	// The card shows the connection lost: the learner presses Reconnect.
+	deadline := time.Now().Add(labtest.Wait)
+	for {
+		status, body := call(t, "POST", api+"/"+id+"/connect", nil)
+		if status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("reconnect: %d %v", status, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case r := <-res:
+		if r.status != 200 || !strings.Contains(r.body, `"passed":true`) || !strings.Contains(r.body, "DUP=1") {
+			t.Fatalf("Check after reconnecting from the console: %d %s", r.status, r.body)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Check did not answer within 20 s of the reconnect")
+	}
+}
