@@ -87,6 +87,17 @@ func TestFaultRoutesInjectAndAnswerMistakesInWords(t *testing.T) {
 	}
 	time.Sleep(1100 * time.Millisecond)
 	labtest.MustDial(t, ts.mqtt, persistent)
+	if status, body := call(t, "POST", api+"/drop", map[string]any{"client_id": "c1"}); status != 200 {
+		t.Errorf("drop: %d %v", status, body)
+	}
+	var dropped uint64
+	waitJournal(t, sb, func(e labs.Event) bool {
+		if e.Kind == labs.KindFault && e.Fault().Fault == labs.FaultDrop {
+			dropped = e.Seq
+		}
+		return dropped != 0 && e.Seq > dropped && e.Kind == labs.KindDisconnect && e.ClientID == "c1" &&
+			!e.Disconnect().Graceful && e.Disconnect().SessionKept
+	})
 }
 
 func waitJournal(t *testing.T, sb *labs.Sandbox, ok func(labs.Event) bool) {
