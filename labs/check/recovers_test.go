@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,8 +104,17 @@ func TestRecoversFailsForAClientThatDoesNotReconnect(t *testing.T) {
 			}
 		}
 	}()
-	wantFail(t, lb.check(t, "recovers", "topic", tcTopic, "timeout", "2s"),
+	res := lb.e.Evaluate(context.Background(), lb.sb, []Spec{spec("recovers", "topic", tcTopic, "timeout", "2s")})
+	wantFail(t, res.Details[0],
 		`Check lost the PUBACK of your client "stubborn" and cut its connection, but it did not reconnect within 2 s`, "reconnects by itself")
+	// The evidence shows the lost PUBACK before the verdict.
+	found := false
+	for _, s := range res.Timeline {
+		found = found || s.Kind == labs.KindFault && strings.Contains(s.Text, "fault injected — The broker did not receive this PUBACK from stubborn")
+	}
+	if !found {
+		t.Errorf("the timeline lacks the lost PUBACK: %+v", res.Timeline)
+	}
 }
 
 func TestRecoversSaysWhyItCannotStart(t *testing.T) {
