@@ -20,6 +20,7 @@ const (
 	KindLimit          = "limit"
 	KindRefused        = "refused"
 	KindNotice         = "notice" // a sentence for the learner from the platform (NoticeInfo)
+	KindFault          = "fault"  // a fault the learner injected, armed or taking effect (FaultInfo, fault_event.go)
 )
 
 // Event is one thing that happened in a sandbox, as the lab console shows it
@@ -195,6 +196,8 @@ func (e Event) Coach() string {
 	case *DisconnectInfo:
 		return d.Coach
 	case *SubscribeInfo:
+		return d.Coach
+	case *FaultInfo:
 		return d.Coach
 	}
 	return ""

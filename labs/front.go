@@ -70,6 +70,12 @@ var (
 	refuseLoginRate  = connectRefusal{0x03, 0x9F, "too many wrong MQTT passwords from your address: wait a minute, then copy the username and password again from your lab panel"}
 )
 
+// refuseUnreachable refuses a CONNECT while a fault makes the broker
+// unreachable for d more (see Sandbox.MakeUnreachable).
+func refuseUnreachable(d time.Duration) connectRefusal {
+	return connectRefusal{0x03, 0x88, fmt.Sprintf("your broker is unreachable for %d more seconds (a fault you injected): try again then", int(d.Seconds()+0.999))}
+}
+
 // serveConn runs one connection from first byte to last. It never panics:
 // a bad client must not take the front down.
 func (f *Front) serveConn(c net.Conn, transport string) {
@@ -125,6 +131,13 @@ func (f *Front) handOver(c net.Conn, transport string, raw []byte, pk packets.Pa
 		sb, err := f.labs.Sandbox(learner, f.labs.defaultSetup())
 		if err != nil {
 			refuse(c, pk, refuseServerFull)
+			return
+		}
+		if d := sb.unreachableFor(); d > 0 {
+			why := refuseUnreachable(d)
+			sb.note("refused", Event{Kind: KindRefused, ClientID: pk.Connect.ClientIdentifier,
+				Detail: &RefusedInfo{Reason: why.reason, Transport: transport}})
+			refuse(c, pk, why)
 			return
 		}
 		ok, closed := sb.acquire()

@@ -223,6 +223,9 @@ func (h *journalHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte)
 		}
 		h.sb.journal.Add(e)
 	case packets.Puback, packets.Pubcomp, packets.Pubrec:
+		if pk.Ignore {
+			return // withheld by a fault (faults.go), which journals it
+		}
 		if pk.FixedHeader.Type == packets.Pubrec && pk.ReasonCode < packets.ErrUnspecifiedError.Code {
 			return // a QoS 2 step, not its end
 		}
@@ -236,7 +239,7 @@ func (h *journalHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte)
 }
 
 func (h *journalHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if t := pk.FixedHeader.Type; t == packets.Puback || t == packets.Pubcomp {
+	if t := pk.FixedHeader.Type; (t == packets.Puback || t == packets.Pubcomp) && !pk.Ignore { // Ignore: withheld by a fault
 		h.sb.journal.Add(Event{Kind: KindAck, ClientID: cl.ID, Detail: &AckInfo{
 			Packet: ackName(t), From: "client", PacketID: pk.PacketID,
 		}})

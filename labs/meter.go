@@ -31,7 +31,8 @@ type meteredConn struct {
 	clientID string
 	v5       bool
 
-	wmu       sync.Mutex // mochi writes whole packets; the DISCONNECTs written here go between them
+	wmu       sync.Mutex     // mochi writes whole packets; the DISCONNECTs written here go between them
+	swallows  []swallowedAck // the broker's acks a fault withholds (fault_conn.go), under wmu
 	closeOnce sync.Once
 	closed    chan struct{}
 
@@ -181,7 +182,19 @@ func (c *meteredConn) disconnect(code packets.Code, reason string) {
 func (c *meteredConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return c.Conn.Write(p)
+	if len(c.swallows) == 0 {
+		return c.Conn.Write(p)
+	}
+	kept, cut := c.withoutSwallowed(p)
+	if len(kept) > 0 {
+		if _, err := c.Conn.Write(kept); err != nil {
+			return 0, err
+		}
+	}
+	if cut {
+		_ = c.Close() // a lost connection: mochi's reader finds it closed
+	}
+	return len(p), nil // mochi wrote it all, as far as it knows
 }
 
 func (c *meteredConn) Close() error {

@@ -51,6 +51,8 @@ type Sandbox struct {
 	lastSys  time.Time
 
 	coach coachMemory // sessions dropped while their client was away (coach.go)
+
+	faults faults // injected by the learner (faults.go)
 }
 
 // ErrSandboxClosed is returned by operations on a reclaimed sandbox.
@@ -83,7 +85,7 @@ func newSandbox(l *Labs, learner string, setup Setup) (*Sandbox, error) {
 		Logger:       slog.New(&brokerLog{sb: sb, next: l.log.Handler()}),
 	})
 	caps.MaximumClientWritesPending = int32(sb.limits.Retained + 256)
-	for _, h := range []mqtt.Hook{&allowHook{}, &takeoverHook{guard: &sb.handovers, server: sb.server}, &limitsHook{sb: sb}, &budgetHook{sb: sb}, &connackHook{sb: sb}, &journalHook{sb: sb}, &cloudHook{sb: sb}, &sessionResumeHook{sb: sb}, &sb.heldWills} {
+	for _, h := range []mqtt.Hook{&allowHook{}, &faultHook{sb: sb}, &takeoverHook{guard: &sb.handovers, server: sb.server}, &limitsHook{sb: sb}, &budgetHook{sb: sb}, &connackHook{sb: sb}, &journalHook{sb: sb}, &cloudHook{sb: sb}, &sessionResumeHook{sb: sb}, &sb.heldWills} {
 		if err := sb.server.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("sandbox %s: add hook %s: %w", learner, h.ID(), err)
 		}
@@ -200,6 +202,7 @@ func (s *Sandbox) close() {
 	s.closed, s.tornDown = true, true
 	s.mu.Unlock()
 	s.sim.stopAll()
+	s.stopFaults()
 	for _, cl := range s.server.Clients.GetAll() {
 		if !cl.Net.Inline && !cl.Closed() {
 			_ = s.server.DisconnectClient(cl, packets.ErrServerShuttingDown)

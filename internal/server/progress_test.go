@@ -200,8 +200,8 @@ func TestOpeningAPageDoesNotMarkItReadTheReportDoesAndItSurvivesARestart(t *test
 	}
 }
 
-// TestASectionIsDoneWhenAllItsExercisesPass: one exercise of four passed
-// shows 1/7 (with the section's three quizzes), not the green ✓; the overview offers to continue there.
+// TestASectionIsDoneWhenAllItsExercisesPass: one exercise of five passed
+// shows 1/8 (with the section's three quizzes), not the green ✓; the overview offers to continue there.
 func TestASectionIsDoneWhenAllItsExercisesPass(t *testing.T) {
 	ts := startServer(t, courses.FS, false)
 	if err := ts.store.RecordCheck(context.Background(), labs.PersonalLearner, "mqtt_course", "qos-levels", store.ExerciseResult{Passed: true, Summary: "ok"}); err != nil {
@@ -209,15 +209,15 @@ func TestASectionIsDoneWhenAllItsExercisesPass(t *testing.T) {
 	}
 	c := browser(t)
 	page := do(t, c, "GET", ts.URL+"/courses/mqtt_course/introduction", nil).body
-	// The section holds 4 exercises and 3 quizzes.
-	if m := sidebarMark(t, page, "other-features"); m != "1/7" {
-		t.Errorf("other-features with 1 of its 4 exercises (and none of its 3 quizzes) passed is marked %q, want 1/7", m)
+	// The section holds 5 exercises and 3 quizzes.
+	if m := sidebarMark(t, page, "other-features"); m != "1/8" {
+		t.Errorf("other-features with 1 of its 5 exercises (and none of its 3 quizzes) passed is marked %q, want 1/8", m)
 	}
 	overview := do(t, c, "GET", ts.URL+"/courses/mqtt_course", nil).body
 	if !strings.Contains(overview, `href="/courses/mqtt_course/introduction">Continue: Introduction →`) {
 		t.Errorf("the overview of a started course does not offer to continue at the first section not done")
 	}
-	if !strings.Contains(overview, "0 of 7 sections done · 1 of 8 exercises passed") {
+	if !strings.Contains(overview, "0 of 7 sections done · 1 of 9 exercises passed") {
 		t.Errorf("the overview lacks exercises done")
 	}
 	if !strings.Contains(page, `href="/progress"`) {

@@ -73,6 +73,12 @@ func (s *Server) routes() {
 	learner.POST("/api/lab/topics/clear-retained", s.labClearRetained)
 	learner.GET("/api/lab/history", s.labHistory)
 	learner.GET("/api/lab/journal", s.labJournal)
+	learner.GET("/api/lab/faults", s.faultsShow)
+	learner.POST("/api/lab/faults/withhold-ack", s.faultWithholdAck)
+	learner.POST("/api/lab/faults/delay", s.faultDelay)
+	learner.POST("/api/lab/faults/restart", s.faultRestart)
+	learner.POST("/api/lab/faults/unreachable", s.faultUnreachable)
+	learner.POST("/api/lab/faults/drop", s.faultDrop)
 
 	// MQTT over WebSocket, then the simulated IoT cloud (it authenticates
 	// with the lab token itself).

@@ -16,6 +16,7 @@
 //	will                topic=filter
 //	persistent-session  topic=filter               [timeout]      acts: publishes while the client is away
 //	qos2                topic=filter               [direction=publish|receive|any]
+//	recovers            topic=filter               [fault=withhold-ack|restart timeout]  acts: injects the fault, publishes, waits
 //	retained            topic=name                 [payload]
 //
 // Spec.Validate reports authoring mistakes; Engine.EvaluateOnce is what a

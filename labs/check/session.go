@@ -155,21 +155,25 @@ func meet(a, b string) (string, bool) {
 	}
 }
 
+func (c *sessionCheck) topicFor(sb *labs.Sandbox, filter string) string {
+	return topicFor(sb, c.topic, filter)
+}
+
 // topicFor picks the topic to publish on for a client subscribed to filter:
 // the check's topic if it is one, else preferably a sensor's or actuator's
 // topic of the cloud, so the cloud and MQTT agree.
-func (c *sessionCheck) topicFor(sb *labs.Sandbox, filter string) string {
-	if !hasWildcard(c.topic) {
-		return c.topic
+func topicFor(sb *labs.Sandbox, checkTopic, filter string) string {
+	if !hasWildcard(checkTopic) {
+		return checkTopic
 	}
 	for _, d := range sb.Cloud().Devices() {
 		for _, t := range deviceTopics(d) {
-			if matches(c.topic, t) && matches(filter, t) {
+			if matches(checkTopic, t) && matches(filter, t) {
 				return t
 			}
 		}
 	}
-	t, _ := meet(filter, c.topic)
+	t, _ := meet(filter, checkTopic)
 	t = strings.Trim(t, "/")
 	if t == "" {
 		t = "check"

@@ -56,6 +56,7 @@ var parsers = map[string]func(a args) (evaluator, error){
 	"will":               parseWill,
 	"persistent-session": parseSession,
 	"qos2":               parseQoS2,
+	"recovers":           parseRecovers,
 	"retained":           parseRetained,
 }
 

@@ -87,6 +87,11 @@ func stepOf(e labs.Event) (Step, bool) {
 		if d.SessionKept {
 			s.Text += "; the session is kept"
 		}
+	case labs.KindFault:
+		s.Text = "fault injected" // its coach says which and what follows
+		if e.Fault().Armed {
+			s.Text = "fault armed"
+		}
 	case labs.KindREST:
 		if e.Platform {
 			return Step{}, false

@@ -27,6 +27,10 @@ func TestLintAndEngineReadChecksAlike(t *testing.T) {
 		{"rest with a lower-case method", spec("rest", "method", "post", "path", "/api/v2/devices/+/sensors/TC/value"), ""},
 		{"timeout under a second", spec("persistent-session", "topic", "a/b", "timeout", "500ms"), "between 1s and 2m"},
 		{"device id with a space", spec("received", "device", "ESP DEVICE"), "device"},
+		{"recovers with its defaults", spec("recovers", "topic", "devices/+/sensors/TC/value"), ""},
+		{"recovers from a restart", spec("recovers", "topic", "a/b", "fault", "RESTART", "timeout", "30s"), ""},
+		{"recovers from an unknown fault", spec("recovers", "topic", "a/b", "fault", "flood"), "use one of withhold-ack, restart"},
+		{"recovers without topic", spec("recovers", "fault", "restart"), `needs topic="…"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

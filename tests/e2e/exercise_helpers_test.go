@@ -447,7 +447,7 @@ func logJournal(t *testing.T, srv *server) {
 // exercise in a bundled course needs its tests here.
 var exerciseTests = map[string][]string{
 	mqttCourse: {"human-presence", "plus-wildcard", "qos-levels", "last-will", "persistent-session",
-		"retained-message", "hands-on-sensor", "all-device-values"},
+		"qos1-redelivery", "retained-message", "hands-on-sensor", "all-device-values"},
 	sensorCourse: {"read-history", "publish-reading"},
 }
 

@@ -27,7 +27,7 @@ func TestEveryExerciseIsListedWithItsSectionAndCovered(t *testing.T) {
 	srv := startServer(t, false)
 	wantSections := map[string]string{
 		"human-presence": secArchitecture, "plus-wildcard": secTopics, "qos-levels": secOther,
-		"last-will": secOther, "persistent-session": secOther, "retained-message": secOther,
+		"last-will": secOther, "persistent-session": secOther, "qos1-redelivery": secOther, "retained-message": secOther,
 		"hands-on-sensor": secHandsOn, "all-device-values": secExercise,
 		"read-history": secREST, "publish-reading": secMQTT,
 	}
@@ -236,6 +236,52 @@ func TestExercisePersistentSession(t *testing.T) {
 		srv.shellSub(t, subLine).interrupt(t)
 		mustFailWith(t, id, srv.press(t, nil, "", mqttCourse, id), `"my-dashboard"`, "QoS 0", "QoS 1 or 2", "-q 1")
 	})
+}
+
+// TestExerciseQoS1Redelivery: the solution's mosquitto_sub, left running,
+// recovers when Check loses its PUBACK and cuts its connection: it comes
+// back by itself and prints the redelivered PUBLISH with d1. The mistakes:
+// a clean session, and a subscriber that is not running.
+func TestExerciseQoS1Redelivery(t *testing.T) {
+	t.Parallel()
+	const id = "qos1-redelivery"
+	t.Run("solved: the subscriber comes back and sees DUP", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, false)
+		sol := srv.solution(t, nil, mqttCourse, secOther, id)
+		sub := srv.shellSub(t, line(t, sol, "mosquitto_sub", "-i my-phone"))
+		r := srv.press(t, nil, "", mqttCourse, id)
+		mustPass(t, id, r)
+		if !strings.Contains(r.Summary, `"my-phone"`) || !strings.Contains(r.Summary, "DUP=1") {
+			t.Errorf("the summary %q does not name my-phone and DUP=1", r.Summary)
+		}
+		waitOutput(t, sub.subscriber, "received PUBLISH (d1, q1")
+	})
+	t.Run("mistake: clean session (no -c)", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, false)
+		sol := srv.solution(t, nil, mqttCourse, secOther, id)
+		srv.shellSub(t, strings.Replace(line(t, sol, "mosquitto_sub", "-i my-phone"), " -c ", " ", 1))
+		mustFailWith(t, id, srv.press(t, nil, "", mqttCourse, id), `"my-phone"`, "clean session", "-c -i my-phone")
+	})
+	t.Run("mistake: the subscriber was stopped", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, false)
+		sol := srv.solution(t, nil, mqttCourse, secOther, id)
+		srv.shellSub(t, line(t, sol, "mosquitto_sub", "-i my-phone")).interrupt(t)
+		mustFailWith(t, id, srv.press(t, nil, "", mqttCourse, id), `"my-phone"`, "is not connected", "press Check")
+	})
+}
+
+// waitOutput waits (up to 10 s) until a running mosquitto_sub has printed want.
+func waitOutput(t *testing.T, s *subscriber, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(s.all.String(), want); {
+		if time.Now().After(deadline) {
+			t.Fatalf("mosquitto_sub did not print %q:\n%s", want, s.all.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestExerciseRetainedMessage(t *testing.T) {

@@ -101,6 +101,15 @@ func TestCoursesSolvedInOrderOnOneLab(t *testing.T) {
 		}
 		return r
 	})
+	step("qos1-redelivery", func(t *testing.T) checkResult {
+		// my-dashboard of the last exercise still runs; the learner starts
+		// my-phone, the newest client, which Check breaks.
+		sol := srv.solution(t, nil, mqttCourse, secOther, "qos1-redelivery")
+		sub := srv.shellSub(t, line(t, sol, "mosquitto_sub", "-i my-phone"))
+		r := srv.press(t, nil, "", mqttCourse, "qos1-redelivery")
+		waitOutput(t, sub.subscriber, "received PUBLISH (d1, q1")
+		return r
+	})
 	step("retained-message", func(t *testing.T) checkResult {
 		sol := srv.solution(t, nil, mqttCourse, secOther, "retained-message")
 		shell(t, line(t, sol, "mosquitto_pub", "-r"))

@@ -163,6 +163,17 @@ var Types = map[string]Type{
 			"direction": {Kind: KindChoice, Choices: []string{"publish", "receive", "any"}, Default: "any", Summary: "publish: the learner's client sent it; receive: it received it"},
 		},
 	},
+	"recovers": {
+		Summary:  "Check injects a fault into the learner's broker and a learner's client subscribed to topic recovers from it: fault=withhold-ack loses its next PUBACK and cuts its connection, and it must reconnect with its session and receive the message again with DUP=1; fault=restart restarts the broker, and it must reconnect and receive a fresh value",
+		Required: []string{"topic"},
+		Optional: []string{"fault", "timeout"},
+		Values: map[string]Value{
+			"topic": filterValue,
+			"fault": {Kind: KindChoice, Choices: []string{"withhold-ack", "restart"}, Default: "withhold-ack",
+				Summary: "withhold-ack: the client's PUBACK is lost and its connection cut (QoS 1 redelivery); restart: the broker restarts, keeping sessions (reconnecting)"},
+			"timeout": timeoutValue,
+		},
+	},
 	"retained": {
 		Summary:  "a retained message is in place on topic",
 		Required: []string{"topic"},
@@ -175,9 +186,9 @@ var Types = map[string]Type{
 }
 
 // Names lists the check types in the order the documentation gives them.
-var Names = []string{"received", "subscribed", "published", "rest", "delivered", "will", "persistent-session", "qos2", "retained"}
+var Names = []string{"received", "subscribed", "published", "rest", "delivered", "will", "persistent-session", "qos2", "recovers", "retained"}
 
-// Timeouts of the checks that wait (received, persistent-session): the
+// Timeouts of the checks that wait (received, persistent-session, recovers): the
 // default when the exercise gives none, and the bounds an exercise may ask
 // for (a learner waits for the answer with the page open).
 const (

@@ -1,8 +1,8 @@
 // The lab console's shared parts: its state, DOM helpers, the API client
 // and the error display that every console tab uses. The tabs live in their
-// own files (connect.js, clients.js, log.js, device.js, checks.js), the
-// drawer and split view in panel.js, the start in main.js; each adds itself
-// to window.courselabLab.
+// own files (connect.js, clients.js, log.js, topics.js, device.js,
+// faults.js, checks.js), the drawer and split view in panel.js, the start
+// in main.js; each adds itself to window.courselabLab.
 (function () {
   "use strict";
 

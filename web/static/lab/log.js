@@ -10,7 +10,7 @@
   var KIND_WORDS = {
     "connect": "connected", "disconnect": "disconnected", "subscribe": "subscribed", "unsubscribe": "unsubscribed",
     "publish": "published", "deliver": "received", "ack": "ack", "will": "will sent", "session-resumed": "session resumed",
-    "rest": "REST", "limit": "limit", "refused": "refused"
+    "rest": "REST", "limit": "limit", "refused": "refused", "fault": "fault"
   };
 
   function who(e) {
@@ -23,7 +23,8 @@
   // message, else its scalar fields.
   function genericDetail(d) {
     if (d.message) return String(d.message);
-    return Object.keys(d).filter(function (k) { return d[k] !== null && typeof d[k] !== "object"; })
+    // coach has its own paragraph, dup its own tag.
+    return Object.keys(d).filter(function (k) { return d[k] !== null && typeof d[k] !== "object" && k !== "coach" && k !== "dup"; })
       .map(function (k) { return k.replace(/_/g, " ") + ": " + d[k]; }).join(" · ");
   }
 
@@ -44,6 +45,7 @@
       case "rest": return d.method + " " + d.path + " → " + d.status + (d.error ? " · " + d.error : "");
       case "limit": return d.message + (d.repeated ? " (×" + (d.repeated + 1) + ")" : "");
       case "refused": return d.reason || "";
+      case "fault": return ""; // its coach says it all
     }
     return genericDetail(d);
   }
@@ -64,6 +66,11 @@
       head.appendChild(el("span", "lab-tag", "QoS " + e.qos));
     }
     if (e.retain) head.appendChild(el("span", "lab-tag retain", "retained"));
+    if (e.detail && e.detail.dup) {
+      var dup = el("span", "lab-tag dup", "DUP=1");
+      dup.title = "Sent again: the first copy was not acknowledged";
+      head.appendChild(dup);
+    }
     li.appendChild(head);
     var dt = detailText(e);
     if (dt) li.appendChild(el("div", "lab-line-detail", dt));
@@ -75,6 +82,9 @@
     }
     return li;
   }
+
+  // logLine is one journal line as the log shows it (the Faults tab too).
+  L.logLine = lineOf;
 
   // addLog shows one journal line, once: a stream replayed to a new tab or
   // resumed after a reconnect repeats lines already shown.

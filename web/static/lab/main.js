@@ -8,8 +8,8 @@
   function onEvent(type, data) {
     var d = JSON.parse(data);
     switch (type) {
-      case "journal": L.addLog(d); L.treeEvent(d); break;
-      case "reset": L.resetLog(); L.resetTree(); break; // the sandbox is a new one
+      case "journal": L.addLog(d); L.treeEvent(d); L.faultsEvent(d); break;
+      case "reset": L.resetLog(); L.resetTree(); L.resetFaults(); break; // the sandbox is a new one
       case "clients": L.setClients(d); break;
       case "client": L.upsertClient(d.client); break;
       case "message": L.addMessage(d.id, d.message, true); break;
@@ -35,6 +35,7 @@
     L.wireDevice();
     L.wireChecks();
     L.wireTopics();
+    L.wireFaults();
     L.api("GET", "/api/lab").then(function (res) {
       if (!res.ok) { L.$("[data-lab-status]").textContent = res.body.error || "lab unavailable"; return; }
       L.renderDetails(res.body);
