@@ -108,7 +108,7 @@ type MessageInfo struct {
 	// answered the PUBLISH, or at QoS 0. A refusal is an ack event of its
 	// own (AckInfo).
 	Ack      string    `json:"ack,omitempty"`
-	AckedAt  time.Time `json:"acked_at,omitzero"` // when Ack came (to the millisecond)
+	AckedAt  time.Time `json:"acked_at,omitzero"`   // when Ack came (to the millisecond)
 	DelayedS uint32    `json:"delayed_s,omitempty"` // a will sent after its will delay (seconds)
 	Coach    string    `json:"coach,omitempty"`
 }

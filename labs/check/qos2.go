@@ -28,7 +28,7 @@ type exchange struct {
 }
 
 func (c *qos2Check) evaluate(_ context.Context, sb *labs.Sandbox) Detail {
-	var open *exchange    // the latest QoS 2 exchange still waiting for its PUBCOMP
+	var open *exchange     // the latest QoS 2 exchange still waiting for its PUBCOMP
 	var lowQoS *labs.Event // the latest exchange on the topic at QoS 0 or 1
 	lowDirection := ""
 	for _, e := range sb.Journal().Since(0) {
