@@ -53,6 +53,7 @@ type Journal struct {
 	closed  bool
 	done    chan struct{} // closed with the sandbox, so subscription goroutines end
 	dropped atomic.Uint64
+	early   []earlyAck // acknowledgements that came before their message (see acked)
 }
 
 func newJournal() *Journal {
@@ -146,34 +147,82 @@ func (j *Journal) put(s *store, m *message, at time.Time, d EventDetail) *record
 	s.push(r, m.payload, d)
 	last := s.at(s.n - 1)
 	j.notify(s, last, false)
+	if len(j.early) > 0 && m.packetID != 0 {
+		j.applyEarly(s, last, m)
+	}
 	return last
 }
 
 // acked folds an acknowledgement (packet, a PUBACK, PUBREC, PUBREL or
-// PUBCOMP that did not refuse) into the exchange it belongs to: the newest
-// message of kind (KindPublish for the exchanges a client started,
-// KindDeliver for those the broker started) of clientID with packetID. Live
-// subscribers get the message again, Revised. An acknowledgement of an
-// exchange the journal no longer holds is forgotten.
+// PUBCOMP that did not refuse) into the exchange it belongs to: the open
+// exchange of kind (KindPublish for those a client started, KindDeliver
+// for those the broker started) of clientID with packetID. Live
+// subscribers get the message again, Revised. The broker journals a
+// delivery after writing it, so the client's answer may come first: it
+// waits (in early) for its message.
 func (j *Journal) acked(kind, clientID string, packetID uint16, packet byte) {
 	at := time.Now()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	s := &j.main
-	k, ok := s.strs.lookup(kind)
-	c, ok2 := s.strs.lookup(clientID)
-	if !ok || !ok2 {
+	k, _ := s.strs.lookup(kind)
+	c, _ := s.strs.lookup(clientID)
+	x := exchange{k, c, packetID}
+	seq, ok := s.open[x]
+	if !ok || k == 0 || c == 0 {
+		if len(j.early) == earlyAcks {
+			j.early = j.early[1:]
+		}
+		j.early = append(j.early, earlyAck{kind: kind, clientID: clientID, packetID: packetID, packet: packet, at: at})
 		return
 	}
-	for i := s.n - 1; i >= 0; i-- {
-		r := s.at(i)
-		if r.packetID != packetID || r.client != c || r.kind != k {
+	if i := s.search(seq - 1); i < s.n && s.at(i).seq == seq {
+		j.ack(s, s.at(i), packet, at)
+	}
+}
+
+// ack records packet as r's latest acknowledgement, closing its exchange
+// when packet ends it; j.mu is held.
+func (j *Journal) ack(s *store, r *record, packet byte, at time.Time) {
+	r.ack, r.ackMs = packet, ackDelay(time.Unix(0, r.at), at)
+	if ended(packet) {
+		s.close(exchange{r.kind, r.client, r.packetID}, r.seq)
+	}
+	j.notify(s, r, true)
+}
+
+// earlyAck is an acknowledgement that came before its message was journalled.
+type earlyAck struct {
+	kind, clientID string
+	packetID       uint16
+	packet         byte
+	at             time.Time
+}
+
+// earlyAcks bounds the acknowledgements waiting for their message, and
+// earlyWait how long one waits: the race lasts a moment; an older one
+// answered nothing the journal holds (packet ids are reused, so it must not
+// end a later exchange).
+const (
+	earlyAcks = 8
+	earlyWait = time.Second
+)
+
+// applyEarly gives r the acknowledgements that came before it; j.mu is held.
+func (j *Journal) applyEarly(s *store, r *record, m *message) {
+	kept := j.early[:0]
+	for _, a := range j.early {
+		if time.Unix(0, r.at).Sub(a.at) > earlyWait {
 			continue
 		}
-		r.ack, r.ackMs = packet, ackDelay(time.Unix(0, r.at), at)
-		j.notify(s, r, true)
-		return
+		if a.packetID == m.packetID && a.kind == m.kind && a.clientID == m.clientID {
+			j.ack(s, r, a.packet, a.at)
+		} else {
+			kept = append(kept, a)
+		}
 	}
+	clear(j.early[len(kept):])
+	j.early = kept
 }
 
 // ackDelay is the time from a message to its acknowledgement in whole

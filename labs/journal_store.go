@@ -3,6 +3,8 @@ package labs
 import (
 	"time"
 	"unsafe"
+
+	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // How the journal holds its events. An Event is what readers get: strings,
@@ -63,7 +65,24 @@ type store struct {
 	dFirst       uint32 // number of the detail at dHead
 	dNext        uint32 // number the next detail gets (never 0)
 	detailsBytes int    // what the details point to (EventDetail.size)
+
+	open     map[exchange]uint64 // the QoS 1 and 2 exchanges not ended yet, to the seq of their record
+	openPeak int                 // most entries open held at once: the map keeps the room it grew to
 }
+
+// exchange names a QoS 1 or 2 exchange: the kind of its message (a publish
+// the client started, a delivery the broker started), the client, the
+// packet id.
+type exchange struct {
+	kind, client uint32
+	packetID     uint16
+}
+
+// openEntryBytes is an entry's share of the open map (see mapEntryBytes).
+const openEntryBytes = (12 + 8 + 1) * 8 / 7
+
+// ended reports whether ack ends its exchange (PUBACK for QoS 1, PUBCOMP for 2).
+func ended(ack byte) bool { return ack == packets.Puback || ack == packets.Pubcomp }
 
 // A store's budget goes, at most, five eighths to the record array and a
 // quarter to the payload arena; strings and details use what is left.
@@ -79,7 +98,7 @@ func newStore(budget int) store {
 // and the details.
 func (s *store) bytes() int {
 	return cap(s.recs)*recordBytes + cap(s.arena) + s.strs.bytes() +
-		cap(s.details)*int(unsafe.Sizeof(EventDetail(nil))) + s.detailsBytes
+		cap(s.details)*int(unsafe.Sizeof(EventDetail(nil))) + s.detailsBytes + s.openPeak*openEntryBytes
 }
 
 func (s *store) at(i int) *record { return &s.recs[(s.head+i)%len(s.recs)] }
@@ -111,6 +130,13 @@ func (s *store) push(r record, payload []byte, d EventDetail) {
 	}
 	s.recs[(s.head+s.n)%len(s.recs)] = r
 	s.n++
+	if r.packetID != 0 && !ended(r.ack) {
+		if s.open == nil {
+			s.open = map[exchange]uint64{}
+		}
+		s.open[exchange{r.kind, r.client, r.packetID}] = r.seq
+		s.openPeak = max(s.openPeak, len(s.open))
+	}
 	for s.n > 1 && s.bytes() > s.budget {
 		s.dropOldest()
 	}
@@ -179,6 +205,9 @@ func (s *store) detailOf(num uint32) EventDetail {
 
 func (s *store) dropOldest() {
 	r := s.at(0)
+	if r.packetID != 0 && !ended(r.ack) {
+		s.close(exchange{r.kind, r.client, r.packetID}, r.seq)
+	}
 	s.strs.unref(r.kind)
 	s.strs.unref(r.client)
 	s.strs.unref(r.topic)
@@ -201,6 +230,17 @@ func (s *store) dropOldest() {
 	s.n--
 	if s.n == 0 {
 		s.arenaStart = s.arenaEnd
+	}
+}
+
+// close forgets the open exchange x of the record seq.
+func (s *store) close(x exchange, seq uint64) {
+	if s.open[x] != seq {
+		return // a newer exchange with the same packet id
+	}
+	delete(s.open, x)
+	if len(s.open) == 0 && s.openPeak > 64 { // let a map grown by a burst go
+		s.open, s.openPeak = nil, 0
 	}
 }
 
