@@ -14,8 +14,8 @@ import (
 // its message history and topic tree (labs/history reads them from the
 // journal): the memory the journal holds, counted from what it holds (its
 // arrays' capacities, its strings, its details), never more. Past it the
-// oldest events go. A QoS 1 publish with a short payload takes some 70
-// bytes, so a busy sandbox keeps about 1,500 of them.
+// oldest events go. A publish or delivery takes 48 bytes plus its payload
+// excerpt, so a busy sandbox keeps some 1,000–2,000 of them.
 const JournalBytes = 128 << 10
 
 // NoiseSize is how many refusals and platform REST calls a journal keeps, in

@@ -23,7 +23,7 @@ type record struct {
 	kind     uint32 // strings held by the store's table (0 is "")
 	client   uint32
 	topic    uint32
-	payload  uint32 // logical offset of the payload excerpt in the arena
+	payload  uint32 // where the payload excerpt starts in the arena (it may wrap around its end)
 	detail   uint32 // number of the detail in the store's details, 0 for none
 	ackMs    uint32 // milliseconds from at to the latest acknowledgement
 	payLen   uint16
@@ -45,18 +45,20 @@ const recordBytes = int(unsafe.Sizeof(record{}))
 // store is a bounded, oldest-first sequence of records with the strings,
 // payloads and details they point to. Every part grows lazily, so an idle
 // sandbox stays small, and the whole never holds more than budget bytes:
-// past it, the oldest records go.
+// past it, the oldest records go. The record array and the payload arena
+// share the budget as the events need (many small messages, or fewer
+// large ones): a part that holds far less than its size shrinks, so that
+// the other may grow.
 type store struct {
 	budget int
 
 	recs       []record // circular: n records from head
 	head, n    int
-	maxRecords int
+	maxRecords int // 0 for as many as the budget holds
 
-	arena      []byte // circular, power-of-two length; logical offsets [arenaStart, arenaEnd)
-	arenaStart uint32
-	arenaEnd   uint32
-	maxArena   int
+	arena     []byte // circular: aUsed bytes from aHead, the payloads of the records in their order
+	aHead     int
+	aUsed     int
 
 	strs strtab
 
@@ -84,15 +86,7 @@ const openEntryBytes = (12 + 8 + 1) * 8 / 7
 // ended reports whether ack ends its exchange (PUBACK for QoS 1, PUBCOMP for 2).
 func ended(ack byte) bool { return ack == packets.Puback || ack == packets.Pubcomp }
 
-// A store's budget goes, at most, five eighths to the record array and a
-// quarter to the payload arena; strings and details use what is left.
-func newStore(budget int) store {
-	arena := 1024
-	for arena*2 <= budget/4 {
-		arena *= 2
-	}
-	return store{budget: budget, maxRecords: budget * 5 / 8 / recordBytes, maxArena: arena, dNext: 1}
-}
+func newStore(budget int) store { return store{budget: budget, dNext: 1} }
 
 // bytes is the memory the store holds: its arrays' capacities, the strings
 // and the details.
@@ -101,29 +95,33 @@ func (s *store) bytes() int {
 		cap(s.details)*int(unsafe.Sizeof(EventDetail(nil))) + s.detailsBytes + s.openPeak*openEntryBytes
 }
 
+// fits reports whether the store may grow by more bytes.
+func (s *store) fits(more int) bool { return s.bytes()+more <= s.budget }
+
 func (s *store) at(i int) *record { return &s.recs[(s.head+i)%len(s.recs)] }
 
 // push appends r, its payload and its detail (nil for none); r's string
 // references are already taken (see strtab.ref).
 func (s *store) push(r record, payload []byte, d EventDetail) {
 	if s.n == len(s.recs) {
-		if grown := min(max(2*len(s.recs), 16), s.maxRecords); grown > len(s.recs) {
-			recs := make([]record, grown)
-			for i := range s.n {
-				recs[i] = *s.at(i)
-			}
-			s.recs, s.head = recs, 0
+		grown := s.grown(len(s.recs), 16, recordBytes)
+		if s.maxRecords > 0 {
+			grown = min(grown, s.maxRecords)
+		}
+		if grown > len(s.recs) {
+			s.resizeRecords(grown)
 		} else {
 			s.dropOldest()
 		}
 	}
 	if len(payload) > 0 {
 		s.reserve(len(payload))
-		r.payload, r.payLen = s.arenaEnd, uint16(len(payload))
-		for _, b := range payload {
-			s.arena[s.arenaEnd&uint32(len(s.arena)-1)] = b
-			s.arenaEnd++
+		at := (s.aHead + s.aUsed) % len(s.arena)
+		r.payload, r.payLen = uint32(at), uint16(len(payload))
+		if k := copy(s.arena[at:], payload); k < len(payload) {
+			copy(s.arena, payload[k:])
 		}
+		s.aUsed += len(payload)
 	}
 	if d != nil {
 		r.detail = s.pushDetail(d)
@@ -138,32 +136,75 @@ func (s *store) push(r record, payload []byte, d EventDetail) {
 		s.openPeak = max(s.openPeak, len(s.open))
 	}
 	for s.n > 1 && s.bytes() > s.budget {
+		// An arena a quarter empty gives room before any event goes.
+		if free := len(s.arena) - s.aUsed; free >= len(s.arena)/4 && free >= s.bytes()-s.budget {
+			s.resizeArena(s.aUsed + free/2)
+			continue
+		}
 		s.dropOldest()
 	}
+	// A part that holds far less than its size gives the room back.
+	if len(s.recs) > 64 && s.n < len(s.recs)/4 {
+		s.resizeRecords(len(s.recs) / 2)
+	}
+	if len(s.arena) > 1024 && s.aUsed < len(s.arena)/4 {
+		s.resizeArena(len(s.arena) / 2)
+	}
+}
+
+// grown is the size a part of size size (of elem bytes each) may grow to
+// within the budget: by a quarter (at least to least), so that little of it
+// stands empty once the budget is reached; size when it may not grow by a
+// sixteenth.
+func (s *store) grown(size, least, elem int) int {
+	want := max(size+size/4, least)
+	if s.n == 0 {
+		return want
+	}
+	room := (s.budget - s.bytes()) / elem
+	if room < max(size/16, 1) {
+		return size
+	}
+	return size + min(want-size, room)
+}
+
+func (s *store) resizeRecords(size int) {
+	recs := make([]record, size)
+	for i := range s.n {
+		recs[i] = *s.at(i)
+	}
+	s.recs, s.head = recs, 0
 }
 
 // reserve makes room for n more payload bytes in the arena, growing it
-// while it may, else forgetting the oldest records.
+// while the budget allows, else forgetting the oldest records.
 func (s *store) reserve(n int) {
-	for int(s.arenaEnd-s.arenaStart)+n > len(s.arena) {
-		if len(s.arena) < s.maxArena {
-			s.growArena()
+	for s.aUsed+n > len(s.arena) {
+		if grown := s.grown(len(s.arena), 1024, 1); grown >= s.aUsed+n {
+			s.resizeArena(grown)
 			continue
 		}
 		if s.n == 0 {
-			s.arenaStart = s.arenaEnd // nothing kept points into the arena
+			s.resizeArena(n) // a payload alone larger than what the budget leaves
 			continue
 		}
 		s.dropOldest()
 	}
 }
 
-func (s *store) growArena() {
-	grown := make([]byte, max(2*len(s.arena), 1024))
-	for p := s.arenaStart; p != s.arenaEnd; p++ {
-		grown[p&uint32(len(grown)-1)] = s.arena[p&uint32(len(s.arena)-1)]
+// resizeArena moves the payloads to an arena of size bytes, the oldest at
+// its start.
+func (s *store) resizeArena(size int) {
+	arena := make([]byte, size)
+	if k := copy(arena[:s.aUsed], s.arena[s.aHead:]); k < s.aUsed {
+		copy(arena[k:s.aUsed], s.arena)
 	}
-	s.arena = grown
+	for i := range s.n {
+		if r := s.at(i); r.payLen > 0 {
+			r.payload = uint32((int(r.payload) - s.aHead + len(s.arena)) % len(s.arena))
+		}
+	}
+	s.arena, s.aHead = arena, 0
 }
 
 func (s *store) pushDetail(d EventDetail) uint32 {
@@ -212,7 +253,8 @@ func (s *store) dropOldest() {
 	s.strs.unref(r.client)
 	s.strs.unref(r.topic)
 	if r.payLen > 0 {
-		s.arenaStart = r.payload + uint32(r.payLen)
+		s.aHead = (int(r.payload) + int(r.payLen)) % len(s.arena)
+		s.aUsed -= int(r.payLen)
 	}
 	if r.detail != 0 && s.dN > 0 {
 		d := &s.details[s.dHead]
@@ -229,7 +271,7 @@ func (s *store) dropOldest() {
 	s.head = (s.head + 1) % len(s.recs)
 	s.n--
 	if s.n == 0 {
-		s.arenaStart = s.arenaEnd
+		s.aHead, s.aUsed = 0, 0
 	}
 }
 
@@ -264,8 +306,8 @@ func (s *store) event(r *record) Event {
 		Topic: s.strs.str(r.topic), QoS: r.qos, Platform: r.flags&flagPlatform != 0, Retain: r.flags&flagRetain != 0}
 	if r.payLen > 0 {
 		b := make([]byte, r.payLen)
-		for i := range b {
-			b[i] = s.arena[(r.payload+uint32(i))&uint32(len(s.arena)-1)]
+		if k := copy(b, s.arena[r.payload:]); k < len(b) {
+			copy(b[k:], s.arena)
 		}
 		e.Payload = excerpt(b)
 	}
