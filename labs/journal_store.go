@@ -56,9 +56,9 @@ type store struct {
 	head, n    int
 	maxRecords int // 0 for as many as the budget holds
 
-	arena     []byte // circular: aUsed bytes from aHead, the payloads of the records in their order
-	aHead     int
-	aUsed     int
+	arena []byte // circular: aUsed bytes from aHead, the payloads of the records in their order
+	aHead int
+	aUsed int
 
 	strs strtab
 
