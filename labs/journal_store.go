@@ -95,9 +95,6 @@ func (s *store) bytes() int {
 		cap(s.details)*int(unsafe.Sizeof(EventDetail(nil))) + s.detailsBytes + s.openPeak*openEntryBytes
 }
 
-// fits reports whether the store may grow by more bytes.
-func (s *store) fits(more int) bool { return s.bytes()+more <= s.budget }
-
 func (s *store) at(i int) *record { return &s.recs[(s.head+i)%len(s.recs)] }
 
 // push appends r, its payload and its detail (nil for none); r's string
@@ -152,12 +149,11 @@ func (s *store) push(r record, payload []byte, d EventDetail) {
 	}
 }
 
-// grown is the size a part of size size (of elem bytes each) may grow to
-// within the budget: by a quarter (at least to least), so that little of it
-// stands empty once the budget is reached; size when it may not grow by a
-// sixteenth.
+// grown is the size a part of size size (of elem bytes each) may grow to:
+// double (at least least), or what the budget has left; size when that is
+// not a sixteenth more.
 func (s *store) grown(size, least, elem int) int {
-	want := max(size+size/4, least)
+	want := max(2*size, least)
 	if s.n == 0 {
 		return want
 	}
@@ -170,8 +166,9 @@ func (s *store) grown(size, least, elem int) int {
 
 func (s *store) resizeRecords(size int) {
 	recs := make([]record, size)
-	for i := range s.n {
-		recs[i] = *s.at(i)
+	if s.n > 0 {
+		k := copy(recs[:s.n], s.recs[s.head:])
+		copy(recs[k:s.n], s.recs)
 	}
 	s.recs, s.head = recs, 0
 }
