@@ -96,3 +96,27 @@ func TestJournalBytesAreTheHeapItHolds(t *testing.T) {
 		t.Fatalf("the heap kept %d bytes after the journals went", after-before)
 	}
 }
+
+// BenchmarkJournalQoS1Message is the journal's work for one QoS 1 message
+// through a sandbox: its publish (acknowledged already), its delivery and
+// the subscriber's PUBACK, on a full journal.
+// Run: go test -run '^$' -bench JournalQoS1Message -benchmem ./labs/
+func BenchmarkJournalQoS1Message(b *testing.B) {
+	j := newJournal()
+	payload := []byte(`{"value":21.5}`)
+	msg := func(i int) {
+		id := uint16(i%65000 + 1)
+		j.addMessage(&message{kind: KindPublish, clientID: "pub", topic: "devices/ESPDEVICE/sensors/TC/value", payload: payload, qos: 1, packetID: id, ack: 4}, nil)
+		j.addMessage(&message{kind: KindDeliver, clientID: "sub", topic: "devices/ESPDEVICE/sensors/TC/value", payload: payload, qos: 1, packetID: id}, nil)
+		j.acked(KindDeliver, "sub", id, 4)
+	}
+	for i := range 5000 {
+		msg(i)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		msg(i)
+		i++
+	}
+}

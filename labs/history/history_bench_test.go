@@ -24,7 +24,7 @@ func fullJournal(b *testing.B) []labs.Event {
 			ClientID: "sensor", Topic: fmt.Sprintf("devices/D%02d/sensors/S%02d/value", i%1000/50, i%50), Payload: `{"value": 21.5}`})
 	}
 	evs := sb.Journal().Since(0)
-	b.ReportMetric(float64(len(evs)), "events")
+	b.Logf("a full journal: %d publishes over %d topics", len(evs), min(len(evs), 1000))
 	return evs
 }
 
