@@ -166,7 +166,7 @@ func (j *Journal) acked(kind, clientID string, packetID uint16, packet byte) {
 	defer j.mu.Unlock()
 	s := &j.main
 	k, _ := s.strs.lookup(kind)
-	c, _ := s.strs.lookup(clientID)
+	c, _ := s.strs.lookup(clip(clientID, NameExcerpt)) // as put keeps it
 	x := exchange{k, c, packetID}
 	seq, ok := s.open[x]
 	if !ok || k == 0 || c == 0 {

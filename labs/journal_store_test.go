@@ -120,3 +120,35 @@ func BenchmarkJournalQoS1Message(b *testing.B) {
 		i++
 	}
 }
+
+// An acknowledgement finds its delivery however it races it, and whatever
+// the length of the client id (the journal keeps it cut).
+func TestAcknowledgementsFindTheirDelivery(t *testing.T) {
+	long := string(bytes.Repeat([]byte("c"), 3*NameExcerpt))
+	for _, c := range []struct {
+		name     string
+		clientID string
+		early    bool
+	}{{"after", "sub", false}, {"before", "sub", true}, {"long client id", long, false}, {"long client id, before", long, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			j := newJournal()
+			deliver := &message{kind: KindDeliver, clientID: c.clientID, topic: "t", qos: 2, packetID: 9}
+			if c.early {
+				j.acked(KindDeliver, c.clientID, 9, 5) // PUBREC
+			}
+			j.addMessage(deliver, nil)
+			if !c.early {
+				j.acked(KindDeliver, c.clientID, 9, 5)
+			}
+			j.acked(KindDeliver, c.clientID, 9, 7) // PUBCOMP
+			j.acked(KindDeliver, c.clientID, 9, 4) // a stray PUBACK for an ended exchange: nothing to change
+			evs := j.Since(0)
+			if len(evs) != 1 || evs[0].Message().Ack != "PUBCOMP" || evs[0].Message().AckedAt.Before(evs[0].Time) {
+				t.Fatalf("journal %+v, want one delivery ended by PUBCOMP", evs)
+			}
+			if len(j.main.open) != 0 {
+				t.Fatalf("%d exchanges still open", len(j.main.open))
+			}
+		})
+	}
+}
