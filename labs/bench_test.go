@@ -82,8 +82,25 @@ func BenchmarkIdleSandboxes(b *testing.B) {
 // BenchmarkFrontThroughput publishes QoS 1 messages (8 in flight) from one
 // client to one QoS 1 subscriber of the same sandbox through the TCP front.
 // QoS 1 because QoS 0 may be dropped by design when a reader falls behind.
+// journal=off runs it without the journal hook (journal and protocol
+// coach): the difference is what journaling costs the front. Compare with
+// -count and interleaved runs, e.g.
+// go test -run '^$' -bench FrontThroughput -count 6 ./labs/
 func BenchmarkFrontThroughput(b *testing.B) {
+	for _, journal := range []bool{true, false} {
+		name := "journal=on"
+		if !journal {
+			name = "journal=off"
+		}
+		b.Run(name, func(b *testing.B) { frontThroughput(b, journal) })
+	}
+}
+
+func frontThroughput(b *testing.B, journal bool) {
 	l := labtest.NewLabs(b, labs.Config{Limits: labs.Limits{PublishRate: 1e9, PublishBurst: 1 << 30}})
+	if !journal {
+		labs.WithoutJournal(l)
+	}
 	addr := labtest.StartFront(b, l)
 	sub := labtest.MustDial(b, addr, &paho.Connect{ClientID: "sub", CleanStart: true})
 	got := make(chan struct{}, 1<<16)

@@ -40,6 +40,10 @@ type Event struct {
 	QoS      byte        `json:"qos"`
 	Retain   bool        `json:"retain,omitempty"`
 	Detail   EventDetail `json:"detail,omitempty"`
+	// Revised marks, on a live subscription only, an event sent again
+	// because its exchange moved on (its acknowledgement came): it replaces
+	// the event of the same Seq sent before.
+	Revised bool `json:"-"`
 }
 
 // EventDetail is the kind-specific part of an Event: one of the *…Info
@@ -98,18 +102,21 @@ type MessageInfo struct {
 	// Dup: the PUBLISH carried DUP=1, a redelivery of a message the sender
 	// had sent before without its acknowledgement.
 	Dup bool `json:"dup,omitempty"`
-	// Ack names the packet that ended the exchange (PUBACK for QoS 1,
-	// PUBCOMP for QoS 2): sent by the broker for a publish, by the client
-	// for a delivery. "" while the exchange is open, or at QoS 0.
+	// Ack names the latest acknowledgement of the exchange: PUBACK ends
+	// QoS 1; QoS 2 goes PUBREC, PUBREL, PUBCOMP, which ends it. For a
+	// publish the broker sends PUBACK, PUBREC and PUBCOMP and the client
+	// PUBREL; for a delivery the other way round. "" while nothing has
+	// answered the PUBLISH, or at QoS 0. A refusal is an ack event of its
+	// own (AckInfo).
 	Ack      string    `json:"ack,omitempty"`
-	AckedAt  time.Time `json:"acked_at,omitzero"`
+	AckedAt  time.Time `json:"acked_at,omitzero"`   // when Ack came (to the millisecond)
 	DelayedS uint32    `json:"delayed_s,omitempty"` // a will sent after its will delay (seconds)
 	Coach    string    `json:"coach,omitempty"`
 }
 
 // AckInfo details an ack: a PUBACK, PUBREC or PUBCOMP that refused or
-// failed an exchange. Acknowledgements that complete one are not events of
-// their own: they end the MessageInfo of the publish or delivery.
+// failed an exchange. Acknowledgements that move one on are not events of
+// their own: they are the Ack of the MessageInfo of the publish or delivery.
 type AckInfo struct {
 	Packet     string `json:"packet"` // PUBACK, PUBREC, PUBCOMP
 	From       string `json:"from"`   // broker or client

@@ -13,3 +13,7 @@ func NewTakeoverGuard(server *mqtt.Server) (hook mqtt.Hook, enter func(conn net.
 	g := new(takeoverGuard)
 	return &takeoverHook{guard: g, server: server}, g.enter
 }
+
+// WithoutJournal makes l's new sandboxes journal nothing, so that a
+// benchmark measures what journaling costs.
+func WithoutJournal(l *Labs) { l.withoutJournal = true }

@@ -60,9 +60,70 @@ func TestQoS2DeliveredExactlyOnce(t *testing.T) {
 		t.Fatalf("got qos %d %s", m.QoS, m.Payload)
 	}
 	sub.None(t, 300*time.Millisecond)
-	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool {
-		return e.Kind == labs.KindAck && e.ClientID == "sub2" && e.Ack().Packet == "PUBCOMP"
+	sb := l.Lookup(labs.PersonalLearner)
+	// Both exchanges end in PUBCOMP, folded into their publish and delivery.
+	waitEvent(t, sb, func(e labs.Event) bool {
+		return e.Kind == labs.KindDeliver && e.ClientID == "sub2" && e.Message().Ack == "PUBCOMP"
 	})
+	waitEvent(t, sb, func(e labs.Event) bool {
+		return e.Kind == labs.KindPublish && e.ClientID == "pub2" && e.Message().Ack == "PUBCOMP"
+	})
+}
+
+func TestQoS1AcksAreFoldedIntoTheirPublishAndDelivery(t *testing.T) {
+	l, addr := personal(t)
+	sub := labtest.MustDial(t, addr, &paho.Connect{ClientID: "sub1", CleanStart: true})
+	sb := l.Lookup(labs.PersonalLearner)
+	live := sb.Journal().Subscribe(t.Context())
+	sub.Sub(t, "q1", 1)
+	pub := labtest.MustDial(t, addr, &paho.Connect{ClientID: "pub1", CleanStart: true})
+	if rc := pub.Pub(t, "q1", "once", 1, false); rc != 0 {
+		t.Fatalf("qos1 reason %#x", rc)
+	}
+	sub.Next(t)
+	waitEvent(t, sb, func(e labs.Event) bool {
+		return e.Kind == labs.KindDeliver && e.ClientID == "sub1" && e.Message().Ack == "PUBACK"
+	})
+	var publish, deliver int
+	for _, e := range sb.Journal().Since(0) {
+		m := e.Message()
+		switch {
+		case e.Kind == labs.KindAck:
+			t.Fatalf("a PUBACK that refused nothing is a line of its own: %+v", e.Ack())
+		case e.Kind == labs.KindPublish && e.ClientID == "pub1":
+			publish++
+			if m.Ack != "PUBACK" || m.PacketID == 0 || m.AckedAt.Before(e.Time) {
+				t.Fatalf("publish exchange %+v at %v", m, e.Time)
+			}
+		case e.Kind == labs.KindDeliver && e.ClientID == "sub1":
+			deliver++
+		}
+	}
+	if publish != 1 || deliver != 1 {
+		t.Fatalf("%d publishes and %d deliveries journalled, want one of each", publish, deliver)
+	}
+	// A live subscriber saw the delivery first without its PUBACK, then again, revised.
+	var first, revised bool
+	timeout := time.After(labtest.Wait)
+	for !revised {
+		var e labs.Event
+		select {
+		case e = <-live:
+		case <-timeout:
+			t.Fatal("no revised delivery on the live subscription")
+		}
+		if e.Kind != labs.KindDeliver {
+			continue
+		}
+		if !e.Revised {
+			first = e.Message().Ack == ""
+		} else {
+			revised = first && e.Message().Ack == "PUBACK"
+			if !revised {
+				t.Fatalf("revision %+v (first without ack: %v)", e.Message(), first)
+			}
+		}
+	}
 }
 
 func TestWillDeliveredAfterUngracefulCloseOnly(t *testing.T) {

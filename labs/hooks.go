@@ -181,21 +181,26 @@ func (h *journalHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 	if isSys(pk.TopicName) {
 		return
 	}
-	e := Event{Kind: KindPublish, Topic: pk.TopicName, Payload: excerpt(pk.Payload),
-		QoS: pk.FixedHeader.Qos, Retain: pk.FixedHeader.Retain}
+	m := message{kind: KindPublish, topic: pk.TopicName, payload: payloadExcerpt(pk.Payload),
+		qos: pk.FixedHeader.Qos, retain: pk.FixedHeader.Retain}
+	var d EventDetail
 	if cl.Net.Inline {
-		e.Platform = true
+		m.platform = true
 	} else {
-		e.ClientID = cl.ID
-		d := MessageInfo{Dup: pk.FixedHeader.Dup, Coach: coachText(publishCoach(h.sb.server, &h.sb.coach, cl, pk))}
+		m.clientID, m.dup = cl.ID, pk.FixedHeader.Dup
 		if pk.FixedHeader.Qos > 0 {
-			d.PacketID = pk.PacketID // pairs the publish with its PUBACK/PUBCOMP
+			// mochi answers a QoS 1 or 2 PUBLISH (PUBACK, PUBREC) before
+			// this hook runs, and never runs it when the answer failed.
+			m.packetID, m.ack = pk.PacketID, packets.Puback
+			if pk.FixedHeader.Qos == 2 {
+				m.ack = packets.Pubrec
+			}
 		}
-		if d != (MessageInfo{}) {
-			e.Detail = &d
+		if why := coachText(publishCoach(h.sb.server, &h.sb.coach, cl, pk)); why != "" {
+			d = &MessageInfo{Coach: why}
 		}
 	}
-	h.sb.journal.Add(e)
+	h.sb.journal.addMessage(&m, d)
 }
 
 func ackName(t byte) string {
@@ -204,45 +209,77 @@ func ackName(t byte) string {
 		return "PUBACK"
 	case packets.Pubrec:
 		return "PUBREC"
+	case packets.Pubrel:
+		return "PUBREL"
 	case packets.Pubcomp:
 		return "PUBCOMP"
 	}
 	return packets.PacketNames[t]
 }
 
+// ackType is the packet type ackName names (0 for none).
+func ackType(name string) byte {
+	for _, t := range []byte{packets.Puback, packets.Pubrec, packets.Pubrel, packets.Pubcomp} {
+		if ackName(t) == name {
+			return t
+		}
+	}
+	return 0
+}
+
+// refused reports whether an acknowledgement ends its exchange with an
+// error (reason code 0x80 or above).
+func refused(pk packets.Packet) bool { return pk.ReasonCode >= packets.ErrUnspecifiedError.Code }
+
+// OnPacketSent journals deliveries, and folds the broker's acknowledgements
+// into the exchanges they belong to: PUBCOMP ends a client's QoS 2 publish,
+// PUBREL moves on a QoS 2 delivery. (Its PUBACK and PUBREC to a publish are
+// in the publish already: see OnPublished.) An acknowledgement that refuses
+// is a line of its own.
 func (h *journalHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte) {
-	switch pk.FixedHeader.Type {
+	switch t := pk.FixedHeader.Type; t {
 	case packets.Publish:
 		if isSys(pk.TopicName) {
 			return
 		}
-		e := Event{Kind: KindDeliver, ClientID: cl.ID, Topic: pk.TopicName, Payload: excerpt(pk.Payload),
-			QoS: pk.FixedHeader.Qos, Retain: pk.FixedHeader.Retain}
+		m := message{kind: KindDeliver, clientID: cl.ID, topic: pk.TopicName, payload: payloadExcerpt(pk.Payload),
+			qos: pk.FixedHeader.Qos, retain: pk.FixedHeader.Retain}
 		if pk.FixedHeader.Qos > 0 {
-			e.Detail = &MessageInfo{PacketID: pk.PacketID, Dup: pk.FixedHeader.Dup}
+			m.packetID, m.dup = pk.PacketID, pk.FixedHeader.Dup
 		}
-		h.sb.journal.Add(e)
-	case packets.Puback, packets.Pubcomp, packets.Pubrec:
+		h.sb.journal.addMessage(&m, nil)
+	case packets.Puback, packets.Pubrec, packets.Pubcomp:
 		if pk.Ignore {
 			return // withheld by a fault (faults.go), which journals it
 		}
-		if pk.FixedHeader.Type == packets.Pubrec && pk.ReasonCode < packets.ErrUnspecifiedError.Code {
-			return // a QoS 2 step, not its end
+		if refused(pk) {
+			h.sb.journal.Add(Event{Kind: KindAck, ClientID: cl.ID, Detail: &AckInfo{Packet: ackName(t), From: "broker",
+				PacketID: pk.PacketID, ReasonCode: pk.ReasonCode, Reason: pk.Properties.ReasonString}})
+		} else if t == packets.Pubcomp {
+			h.sb.journal.acked(KindPublish, cl.ID, pk.PacketID, t)
 		}
-		d := &AckInfo{Packet: ackName(pk.FixedHeader.Type), From: "broker", PacketID: pk.PacketID}
-		if pk.ReasonCode >= packets.ErrUnspecifiedError.Code {
-			d.ReasonCode = pk.ReasonCode
-			d.Reason = pk.Properties.ReasonString
-		}
-		h.sb.journal.Add(Event{Kind: KindAck, ClientID: cl.ID, Detail: d})
+	case packets.Pubrel:
+		h.sb.journal.acked(KindDeliver, cl.ID, pk.PacketID, t)
 	}
 }
 
+// OnPacketRead folds the client's acknowledgements into the exchanges they
+// belong to: PUBACK, PUBREC and PUBCOMP to a delivery, PUBREL to its own
+// QoS 2 publish.
 func (h *journalHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if t := pk.FixedHeader.Type; (t == packets.Puback || t == packets.Pubcomp) && !pk.Ignore { // Ignore: withheld by a fault
-		h.sb.journal.Add(Event{Kind: KindAck, ClientID: cl.ID, Detail: &AckInfo{
-			Packet: ackName(t), From: "client", PacketID: pk.PacketID,
-		}})
+	if pk.Ignore {
+		return pk, nil // a client's acknowledgement withheld by a fault (faults.go), which journals it
+	}
+	switch t := pk.FixedHeader.Type; t {
+	case packets.Puback, packets.Pubrec, packets.Pubcomp:
+		if refused(pk) {
+			h.sb.journal.Add(Event{Kind: KindAck, ClientID: cl.ID, Detail: &AckInfo{Packet: ackName(t), From: "client",
+				PacketID: pk.PacketID, ReasonCode: pk.ReasonCode, Reason: pk.Properties.ReasonString}})
+		} else {
+			h.sb.journal.acked(KindDeliver, cl.ID, pk.PacketID, t)
+		}
+	case packets.Pubrel:
+		h.sb.journal.acked(KindPublish, cl.ID, pk.PacketID, t)
 	}
 	return pk, nil
 }
@@ -257,6 +294,6 @@ func (h *journalHook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error)
 }
 
 func (h *journalHook) OnWillSent(cl *mqtt.Client, pk packets.Packet) {
-	h.sb.journal.Add(Event{Kind: KindWill, ClientID: cl.ID, Topic: pk.TopicName,
-		Payload: excerpt(pk.Payload), QoS: pk.FixedHeader.Qos, Retain: pk.FixedHeader.Retain})
+	h.sb.journal.addMessage(&message{kind: KindWill, clientID: cl.ID, topic: pk.TopicName,
+		payload: payloadExcerpt(pk.Payload), qos: pk.FixedHeader.Qos, retain: pk.FixedHeader.Retain}, nil)
 }

@@ -99,9 +99,9 @@ func (s *Sandbox) housekeep(now time.Time) {
 	for i, w := range due {
 		s.heldWills.sentAfterDelay(dueIDs[i])
 		if err := s.server.Publish(w.will.TopicName, w.will.Payload, w.will.Retain, w.will.Qos); err == nil {
-			s.journal.Add(Event{Kind: KindWill, ClientID: dueIDs[i], Topic: w.will.TopicName,
-				Payload: excerpt(w.will.Payload), QoS: w.will.Qos, Retain: w.will.Retain,
-				Detail: &MessageInfo{DelayedS: w.will.WillDelayInterval}})
+			s.journal.addMessage(&message{kind: KindWill, clientID: dueIDs[i], topic: w.will.TopicName,
+				payload: payloadExcerpt(w.will.Payload), qos: w.will.Qos, retain: w.will.Retain},
+				&MessageInfo{DelayedS: w.will.WillDelayInterval})
 		}
 	}
 	if sysDue {

@@ -44,6 +44,9 @@ type Labs struct {
 	personal     string
 	setup        Setup
 	closed       bool
+	// withoutJournal leaves the journal hook out of new sandboxes: only the
+	// benchmarks set it (export_test.go), to measure what journaling costs.
+	withoutJournal bool
 
 	stop chan struct{}
 	done chan struct{}

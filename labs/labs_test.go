@@ -93,14 +93,17 @@ func TestJournalIsBoundedAndSlowSubscribersDrop(t *testing.T) {
 	sb, _ := l.Sandbox("j", labs.Setup{})
 	ctx, cancel := context.WithCancel(context.Background())
 	slow := sb.Journal().Subscribe(ctx)
-	for i := 0; i < labs.JournalSize+500; i++ {
+	for range fillEvents {
 		sb.Journal().Add(labs.Event{Kind: labs.KindREST})
 	}
 	all := sb.Journal().Since(0)
-	if len(all) != labs.JournalSize || all[0].Seq != 501 || all[len(all)-1].Seq != labs.JournalSize+500 {
+	if len(all) >= fillEvents || all[0].Seq != fillEvents-uint64(len(all))+1 || all[len(all)-1].Seq != fillEvents {
 		t.Fatalf("kept %d events from %d", len(all), all[0].Seq)
 	}
-	if got := sb.Journal().Since(labs.JournalSize + 490); len(got) != 10 {
+	if b := sb.Journal().Bytes(); b > labs.JournalBytes {
+		t.Fatalf("the journal holds %d bytes, over its budget of %d", b, labs.JournalBytes)
+	}
+	if got := sb.Journal().Since(fillEvents - 10); len(got) != 10 {
 		t.Fatalf("Since: %d", len(got))
 	}
 	if sb.Journal().Dropped() == 0 {

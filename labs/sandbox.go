@@ -86,6 +86,9 @@ func newSandbox(l *Labs, learner string, setup Setup) (*Sandbox, error) {
 	})
 	caps.MaximumClientWritesPending = int32(sb.limits.Retained + 256)
 	for _, h := range []mqtt.Hook{&allowHook{}, &faultHook{sb: sb}, &takeoverHook{guard: &sb.handovers, server: sb.server}, &limitsHook{sb: sb}, &budgetHook{sb: sb}, &connackHook{sb: sb}, &journalHook{sb: sb}, &cloudHook{sb: sb}, &sessionResumeHook{sb: sb}, &sb.heldWills} {
+		if _, ok := h.(*journalHook); ok && l.withoutJournal {
+			continue
+		}
 		if err := sb.server.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("sandbox %s: add hook %s: %w", learner, h.ID(), err)
 		}

@@ -227,3 +227,53 @@ func TestLabEventsResumeAfterLastEventIDWithoutDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// A QoS 1 delivery is one journal line: the stream sends it, then, when the
+// client's PUBACK comes, the same line again as "revised" with its ack.
+func TestLabEventsReviseADeliveryWithItsAck(t *testing.T) {
+	ts := startServer(t, courses.FS, false)
+	api := ts.URL + "/api/lab/clients"
+	_, body := call(t, "POST", api, map[string]any{"client_id": "web-acks"})
+	id := body["client"].(map[string]any)["id"].(string)
+	if status, body := call(t, "POST", api+"/"+id+"/subscribe", map[string]any{"filter": "acks/#", "qos": 1}); status != 200 {
+		t.Fatalf("subscribe: %d %v", status, body)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := readSSE(t, ctx, ts.URL+"/api/lab/events", "")
+	call(t, "POST", api+"/"+id+"/publish", map[string]any{"topic": "acks/one", "payload": "hello", "qos": 1})
+	type line struct {
+		Seq    uint64 `json:"seq"`
+		Kind   string `json:"kind"`
+		Detail struct {
+			Ack string `json:"ack"`
+		} `json:"detail"`
+	}
+	var delivered uint64
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				t.Fatal("stream ended")
+			}
+			var l line
+			if e.event != "journal" && e.event != "revised" || json.Unmarshal([]byte(e.data), &l) != nil || l.Kind != "deliver" {
+				continue
+			}
+			if e.event == "journal" {
+				delivered = l.Seq
+				if l.Detail.Ack == "PUBACK" {
+					t.Fatalf("the delivery was sent with its ack before the ack could come: %s", e.data)
+				}
+				continue
+			}
+			if l.Seq != delivered || l.Detail.Ack != "PUBACK" || e.id != "" {
+				t.Fatalf("revised line %s (id %q), want seq %d with ack PUBACK and no id", e.data, e.id, delivered)
+			}
+			return
+		case <-timeout:
+			t.Fatal("no revised delivery line")
+		}
+	}
+}

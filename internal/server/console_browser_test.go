@@ -95,6 +95,12 @@ func TestBrowserStudentDoesTheLabFromTheConsole(t *testing.T) {
 	waitJS(t, ctx, "25 in web-1", sprintf(jsCard, 0)+`.querySelector('.lab-msg .lab-payload').textContent.includes('"value": 25')`)
 	doJS(t, ctx, sprintf(jsTab, "log"))
 	waitJS(t, ctx, "25 delivered in the log", `[...document.querySelectorAll('.lab-line.k-deliver')].some(l => l.textContent.includes('web-1') && l.textContent.includes('"value": 25'))`)
+	// Delivered at QoS 1: the client's PUBACK shows on the delivery's own line
+	// (a "revised" event), not as a line of its own.
+	waitJS(t, ctx, "the PUBACK on the delivery's line", `[...document.querySelectorAll('.lab-line.k-deliver')].some(l => l.textContent.includes('"value": 25') && l.querySelector('.lab-tag.ack.ended')?.textContent.includes('PUBACK'))`)
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.lab-line.k-ack').length`)); n != 0 {
+		t.Errorf("%d ack lines in the log, want the acknowledgements on their messages' lines", n)
+	}
 
 	// A second client listens to the whole device.
 	doJS(t, ctx, sprintf(jsTab, "clients"))

@@ -27,8 +27,10 @@ type logLine struct {
 // event after Last-Event-ID ("journal", id = the journal's Seq), then live
 // journal events and console updates ("client", "message", "removed"). A
 // browser that lost the stream reconnects with Last-Event-ID and gets each
-// journal line once. "reset" tells it the sandbox is a new one (its old
-// journal is gone): clear the log. A learner keeps at most
+// journal line once; "revised" replaces a line already sent whose QoS
+// exchange moved on (same seq, its acknowledgement added). "reset" tells
+// it the sandbox is a new one (its old journal is gone): clear the log. A
+// learner keeps at most
 // streamsPerPerson streams: a newer one ends the oldest with "superseded".
 func (a *consoleAPI) labEvents(c echo.Context) error {
 	d, err := a.desk(c)
@@ -95,6 +97,15 @@ func (a *consoleAPI) labEvents(c echo.Context) error {
 		last = 0
 	}
 	sent := last
+	source := func(e labs.Event) string {
+		switch {
+		case e.Platform:
+			return "platform"
+		case consoleIDs[e.ClientID]:
+			return "console"
+		}
+		return "learner"
+	}
 	line := func(e labs.Event) error {
 		if e.Seq <= sent {
 			return nil // already sent: from the backlog, or before a reconnect
@@ -103,14 +114,7 @@ func (a *consoleAPI) labEvents(c echo.Context) error {
 		if e.Kind == labs.KindConnect {
 			consoleIDs[e.ClientID] = e.Connect().Transport == labs.TransportConsole
 		}
-		src := "learner"
-		switch {
-		case e.Platform:
-			src = "platform"
-		case consoleIDs[e.ClientID]:
-			src = "console"
-		}
-		return send("journal", strconv.FormatUint(e.Seq, 10), logLine{Event: e, Source: src})
+		return send("journal", strconv.FormatUint(e.Seq, 10), logLine{Event: e, Source: source(e)})
 	}
 	for _, e := range journal.Since(last) {
 		if err := line(e); err != nil {
@@ -142,18 +146,25 @@ func (a *consoleAPI) labEvents(c echo.Context) error {
 				w.Flush()
 				return nil
 			}
-			if e.Seq > sent+1 {
+			if e.Revised && e.Seq <= sent {
+				// A line already sent whose exchange moved on (its
+				// acknowledgement came): the browser replaces it.
+				err = send("revised", "", logLine{Event: e, Source: source(e)})
+				break
+			}
+			if e.Seq > sent+1 || e.Revised {
 				// This stream fell behind and the journal dropped events
-				// for it: catch up from the journal's memory first.
+				// for it: catch up from the journal's memory first (a
+				// revised line not sent yet comes as it is now).
 				for _, b := range journal.Since(sent) {
-					if b.Seq < e.Seq {
+					if b.Seq < e.Seq || b.Seq == e.Seq && e.Revised {
 						if err = line(b); err != nil {
 							break
 						}
 					}
 				}
 			}
-			if err == nil {
+			if err == nil && !e.Revised {
 				err = line(e)
 			}
 		case u := <-updates:

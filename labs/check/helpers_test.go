@@ -202,6 +202,21 @@ func (lb *lab) journaled(t *testing.T, n int, kind, topic string) {
 	})
 }
 
+// completed waits until the journal holds n messages (publishes or
+// deliveries) whose exchange had its final acknowledgement ack.
+func (lb *lab) completed(t *testing.T, n int, ack string) {
+	t.Helper()
+	eventually(t, ack+" in the journal", func() bool {
+		k := 0
+		for _, e := range lb.sb.Journal().Since(0) {
+			if e.Message().Ack == ack {
+				k++
+			}
+		}
+		return k >= n
+	})
+}
+
 // journaledDelivery waits until the journal holds a delivery to client on
 // topic. The broker writes it once the packet is sent, so a subscriber may
 // hold the message a moment before the journal does.

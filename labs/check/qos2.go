@@ -10,7 +10,8 @@ import (
 // qos2Check passes on a complete QoS 2 exchange on a matching topic, by a
 // learner client (its PUBLISH answered, in the end, by the broker's
 // PUBCOMP) or to one (a delivery at QoS 2 that the client ended with its
-// PUBCOMP). The journal records the PUBCOMPs with their packet ids.
+// PUBCOMP). The journal records each exchange's latest acknowledgement on
+// its publish or delivery (MessageInfo.Ack).
 type qos2Check struct {
 	topic     string
 	direction string // publish, receive or any
@@ -20,74 +21,53 @@ func parseQoS2(a args) (evaluator, error) {
 	return &qos2Check{topic: a.get("topic"), direction: a.get("direction")}, nil
 }
 
-// exchange is a QoS 2 flow waiting for its PUBCOMP.
+// exchange is a QoS 2 flow that has not had its PUBCOMP.
 type exchange struct {
 	start     labs.Event
 	direction string
 }
 
-type flowKey struct {
-	client   string
-	packetID uint16
-	from     string // who sends the PUBCOMP: broker (client published) or client (client received)
-}
-
 func (c *qos2Check) evaluate(_ context.Context, sb *labs.Sandbox) Detail {
-	pending := map[flowKey]exchange{}
+	var open *exchange     // the latest QoS 2 exchange still waiting for its PUBCOMP
 	var lowQoS *labs.Event // the latest exchange on the topic at QoS 0 or 1
 	lowDirection := ""
 	for _, e := range sb.Journal().Since(0) {
+		direction := ""
 		switch e.Kind {
 		case labs.KindPublish:
 			if e.Platform || c.direction == "receive" || !matches(c.topic, e.Topic) {
 				continue
 			}
-			if e.QoS < 2 {
-				lowQoS, lowDirection = &e, "publish"
-				continue
-			}
-			if id := e.Message().PacketID; id != 0 {
-				pending[flowKey{e.ClientID, id, "broker"}] = exchange{start: e, direction: "publish"}
-			}
+			direction = "publish"
 		case labs.KindDeliver:
 			if c.direction == "publish" || !matches(c.topic, e.Topic) {
 				continue
 			}
-			if e.QoS < 2 {
-				lowQoS, lowDirection = &e, "receive"
-				continue
-			}
-			if id := e.Message().PacketID; id != 0 {
-				pending[flowKey{e.ClientID, id, "client"}] = exchange{start: e, direction: "receive"}
-			}
-		case labs.KindAck:
-			a := e.Ack()
-			if a.Packet != "PUBCOMP" || a.ReasonCode != 0 {
-				continue
-			}
-			id := a.PacketID
-			k := flowKey{e.ClientID, id, a.From}
-			x, ok := pending[k]
-			if !ok {
-				continue
-			}
-			delete(pending, k)
-			ev := map[string]any{"client_id": e.ClientID, "topic": x.start.Topic, "direction": x.direction,
-				"packet_id": id, "started": stamp(x.start.Time), "completed": stamp(e.Time)}
-			verb := "published"
-			if x.direction == "receive" {
-				verb = "received"
-			}
-			return Detail{Passed: true, Evidence: ev, Message: fmt.Sprintf(
-				"Your client %s %s a message on %s with QoS 2 and completed the exchange (PUBLISH, PUBREC, PUBREL, PUBCOMP).",
-				client(e.ClientID), verb, x.start.Topic)}
+			direction = "receive"
+		default:
+			continue
 		}
-	}
-	var open *exchange
-	for _, x := range pending {
-		if open == nil || x.start.Seq > open.start.Seq {
-			open = &x
+		if e.QoS < 2 {
+			lowQoS, lowDirection = &e, direction
+			continue
 		}
+		m := e.Message()
+		if m.PacketID == 0 {
+			continue
+		}
+		if m.Ack != "PUBCOMP" {
+			open = &exchange{start: e, direction: direction}
+			continue
+		}
+		ev := map[string]any{"client_id": e.ClientID, "topic": e.Topic, "direction": direction,
+			"packet_id": m.PacketID, "started": stamp(e.Time), "completed": stamp(m.AckedAt)}
+		verb := "published"
+		if direction == "receive" {
+			verb = "received"
+		}
+		return Detail{Passed: true, Evidence: ev, Message: fmt.Sprintf(
+			"Your client %s %s a message on %s with QoS 2 and completed the exchange (PUBLISH, PUBREC, PUBREL, PUBCOMP).",
+			client(e.ClientID), verb, e.Topic)}
 	}
 	switch {
 	case open != nil:

@@ -497,7 +497,7 @@ func (s *server) awaitJournalAs(t *testing.T, web *http.Client, what string, ok 
 		switch {
 		case strings.HasPrefix(line, "event: "):
 			event = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: ") && event == "journal":
+		case strings.HasPrefix(line, "data: ") && (event == "journal" || event == "revised"): // a revised line: its QoS exchange moved on
 			var e journalEvent
 			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &e); err == nil && ok(e) {
 				return e

@@ -70,8 +70,8 @@ func TestCoursesSolvedInOrderOnOneLab(t *testing.T) {
 			}
 		}
 		srv.awaitPublish(t, "devices/ESPDEVICE/sensors/TC/value", `{"value": 22.5}`, 1)
-		srv.awaitJournal(t, "the broker's PUBCOMP", func(e journalEvent) bool {
-			return e.Kind == "ack" && e.Detail["packet"] == "PUBCOMP" && e.Detail["from"] == "broker"
+		srv.awaitJournal(t, "a QoS 2 publish ended by the broker's PUBCOMP", func(e journalEvent) bool {
+			return e.Kind == "publish" && e.QoS == 2 && e.Detail["ack"] == "PUBCOMP" && e.Detail["acked_at"] != nil
 		})
 		return srv.press(t, nil, "", mqttCourse, "qos-levels")
 	})

@@ -66,10 +66,20 @@
       head.appendChild(el("span", "lab-tag", "QoS " + e.qos));
     }
     if (e.retain) head.appendChild(el("span", "lab-tag retain", "retained"));
-    if (e.detail && e.detail.dup) {
+    // A QoS 1 or 2 exchange: whether it is a redelivery, and its latest
+    // acknowledgement, on the message's own line (a "revised" event updates
+    // it when the ack comes).
+    var m = e.detail || {};
+    if (m.dup) {
       var dup = el("span", "lab-tag dup", "DUP=1");
       dup.title = "Sent again: the first copy was not acknowledged";
       head.appendChild(dup);
+    }
+    if (m.ack) {
+      var ended = m.ack === "PUBACK" || m.ack === "PUBCOMP";
+      var tag = el("span", "lab-tag ack" + (ended ? " ended" : ""), m.ack + (ended ? " ✓" : " …"));
+      tag.title = ended ? "exchange complete" : "exchange in progress";
+      head.appendChild(tag);
     }
     li.appendChild(head);
     var dt = detailText(e);
@@ -100,6 +110,20 @@
       return;
     }
     append([e]);
+  };
+
+  // reviseLog replaces a line shown (or waiting while paused) by its new
+  // state: its QoS exchange moved on.
+  L.reviseLog = function (e) {
+    var seq = Number(e.seq);
+    for (var i = 0; i < log.queued.length; i++) {
+      if (Number(log.queued[i].seq) === seq) { log.queued[i] = e; return; }
+    }
+    var old = L.$('[data-log] > li[data-seq="' + seq + '"]');
+    if (!old) return;
+    var li = lineOf(e);
+    li.hidden = old.hidden;
+    old.replaceWith(li);
   };
 
   // resetLog empties the log: the sandbox is a new one.

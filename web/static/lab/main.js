@@ -3,12 +3,13 @@
 (function (L) {
   "use strict";
 
-  var STREAM_EVENTS = ["clients", "client", "message", "removed", "journal", "reset", "closed"];
+  var STREAM_EVENTS = ["clients", "client", "message", "removed", "journal", "revised", "reset", "closed"];
 
   function onEvent(type, data) {
     var d = JSON.parse(data);
     switch (type) {
       case "journal": L.addLog(d); L.treeEvent(d); L.faultsEvent(d); break;
+      case "revised": L.reviseLog(d); break; // a line's QoS exchange moved on
       case "reset": L.resetLog(); L.resetTree(); L.resetFaults(); break; // the sandbox is a new one
       case "clients": L.setClients(d); break;
       case "client": L.upsertClient(d.client); break;
@@ -44,7 +45,7 @@
       // starts a new journal: a tab joining later needs neither's past.
       var stream = window.courselab.openStream("/api/lab/events", {
         events: STREAM_EVENTS,
-        resets: { clients: ["clients", "client", "message", "removed"], reset: ["journal", "reset"] }
+        resets: { clients: ["clients", "client", "message", "removed"], reset: ["journal", "revised", "reset"] }
       }, onEvent, onStatus);
       L.$("[data-lab-status]").addEventListener("click", stream.wake);
     });
