@@ -264,14 +264,17 @@ func (s *Server) learnerRow(c echo.Context, class store.Class, id string, cols [
 // few hundred bytes whatever the size of the class). The whole page is
 // sent again only when it may hold someone new (it is not full) or when
 // changes were lost. A comment every 20 s keeps proxies from closing the
-// stream. The instructor keeps at most streamsPerPerson streams; a newer
-// one ends the oldest with "superseded".
+// stream. Each instructor session keeps at most streamsPerPerson streams;
+// a newer one ends the oldest with "superseded".
 func (s *Server) teachEvents(c echo.Context) error {
 	class, err := s.teachClass(c)
 	if err != nil {
 		return err
 	}
-	ctx, release, err := s.streams.open(c.Request().Context(), "instructor")
+	// Each instructor session is a person of its own: several instructors
+	// (or one on a laptop and a projector) do not end each other's streams.
+	is, _, _ := s.instructorSession(c)
+	ctx, release, err := s.streams.open(c.Request().Context(), "instructor:"+is.ID)
 	if err != nil {
 		return err
 	}
