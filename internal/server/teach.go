@@ -302,16 +302,18 @@ func (s *Server) teachEvents(c echo.Context) error {
 		}
 		shown = cp
 		clear(rows)
+		ids := make([]string, len(cp.Rows))
 		for i, r := range cp.Rows {
-			rows[r.ID] = i
+			rows[r.ID], ids[i] = i, r.ID
 		}
+		s.class.show(sub, ids, pageTakesNew(cp, view))
 		return writeSSE(w, "table", html)
 	}
 	sendChanges := func(learners []string) error {
 		for _, id := range learners {
 			i, ok := rows[id]
 			if !ok {
-				if len(shown.Rows) < classPageSize && view.Query == "" && !view.Stuck {
+				if pageTakesNew(shown, view) {
 					return sendTable() // maybe someone new who belongs here
 				}
 				continue
@@ -374,6 +376,12 @@ func (s *Server) teachEvents(c echo.Context) error {
 			}
 		}
 	}
+}
+
+// pageTakesNew reports whether a learner not on page p of view may belong
+// on it: the page is not full and no filter keeps anyone out.
+func pageTakesNew(p classPage, view classView) bool {
+	return len(p.Rows) < classPageSize && view.Query == "" && !view.Stuck
 }
 
 // teachResetLab throws away a learner's sandbox (broker, sessions, cloud
