@@ -13,7 +13,10 @@ import (
 // notification carries a class and learner ids only: a dashboard of that
 // class re-reads those rows it shows and sends the cells that differ, and
 // several changes in a burst collapse into one wake-up. A dashboard of
-// another class is not woken.
+// another class is not woken, nor one whose full page does not show the
+// learner: in a busy class most changes concern learners on other pages,
+// and collecting them would soon overflow maxPendingRows and make every
+// dashboard re-read the whole class again and again.
 type classFeed struct {
 	mu   sync.Mutex
 	subs map[*classSub]struct{}
@@ -25,6 +28,11 @@ type classSub struct {
 	ch       chan struct{}
 	learners map[string]struct{}
 	all      bool // something unknown changed: the whole view is read again
+	// shown: the learners on the dashboard's page, nil until it is sent
+	// (then every learner counts). takesNew: the page has room for a
+	// learner it does not show yet, so their change re-reads the page.
+	shown    map[string]struct{}
+	takesNew bool
 }
 
 // subscribe follows the changes of class.
@@ -54,16 +62,34 @@ func (f *classFeed) notify(class, learner string) {
 		if class != "" && sub.class != class {
 			continue
 		}
-		if learner == "" || len(sub.learners) >= maxPendingRows {
+		_, onPage := sub.shown[learner]
+		switch {
+		case learner == "" || len(sub.learners) >= maxPendingRows:
 			sub.all = true
-		} else {
+		case sub.shown == nil || onPage:
 			sub.learners[learner] = struct{}{}
+		case sub.takesNew:
+			sub.all = true
+		default:
+			continue // not on this dashboard's page
 		}
 		select {
 		case sub.ch <- struct{}{}:
 		default: // already pending
 		}
 	}
+}
+
+// show tells the feed which learners sub's page shows, and whether it has
+// room for more.
+func (f *classFeed) show(sub *classSub, learners []string, takesNew bool) {
+	shown := make(map[string]struct{}, len(learners))
+	for _, id := range learners {
+		shown[id] = struct{}{}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sub.shown, sub.takesNew = shown, takesNew
 }
 
 // notifyAll is notify for every learner of every class.

@@ -20,7 +20,7 @@ type dashEvent struct {
 }
 
 // readDashboard reads the stream at u into a channel of events until ctx ends.
-func readDashboard(t *testing.T, ctx context.Context, c *http.Client, u string) <-chan dashEvent {
+func readDashboard(t testing.TB, ctx context.Context, c *http.Client, u string) <-chan dashEvent {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(ctx, "GET", u, nil)
 	resp, err := c.Do(req)
@@ -58,7 +58,7 @@ func readDashboard(t *testing.T, ctx context.Context, c *http.Client, u string) 
 	return out
 }
 
-func nextDashEvent(t *testing.T, events <-chan dashEvent, name string) dashEvent {
+func nextDashEvent(t testing.TB, events <-chan dashEvent, name string) dashEvent {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
@@ -138,14 +138,27 @@ func TestTeachSendsOnlyTheChangedCellsToEachDashboard(t *testing.T) {
 
 // BenchmarkTeachWithThousandLearners measures /teach (one page of 50) with
 // 1,000 learners against the anchor of the same run, the CSV export of the
-// whole class, which reads and writes every row as the old live table did.
+// whole class, which reads and writes every row as the old live table did;
+// and the bytes one quiz answer sends to an open dashboard.
 //
 //	go test -run '^$' -bench TeachWithThousandLearners -benchtime 20x ./internal/server
-func BenchmarkTeachWithThousandLearners(b *testing.B) {
-	ts := startServer(b, quizFixture(), true)
+func BenchmarkTeachWithThousandLearners(b *testing.B) { benchTeach(b, 1000) }
+
+// BenchmarkTeachWithTenThousandLearners is the same with 10,000 learners.
+//
+//	go test -run '^$' -bench TeachWithTenThousandLearners -benchtime 10x ./internal/server
+func BenchmarkTeachWithTenThousandLearners(b *testing.B) { benchTeach(b, 10000) }
+
+// fillClass adds n learners to the default class: half have read the
+// first section, a third answered the first quiz (every other one wrongly),
+// so that the table and the overview above it have something to show.
+func fillClass(b testing.TB, ts *testServer, n int) []string {
+	b.Helper()
 	ctx := context.Background()
-	for i := range 1000 {
-		id := fmt.Sprintf("learner-%04d", i)
+	ids := make([]string, n)
+	for i := range n {
+		id := fmt.Sprintf("learner-%05d", i)
+		ids[i] = id
 		if _, err := ts.store.EnsureLearner(ctx, id, fmt.Sprintf("Learner %d", i)); err != nil {
 			b.Fatal(err)
 		}
@@ -154,7 +167,20 @@ func BenchmarkTeachWithThousandLearners(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		if i%3 == 0 {
+			answer := []string{"a1", "a2"}[i%2]
+			if err := ts.store.SaveQuizAnswer(ctx, id, "quizzy", "qos", []string{answer}, answer == "a2"); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
+	return ids
+}
+
+func benchTeach(b *testing.B, learners int) {
+	ts := startServer(b, quizFixture(), true)
+	ts.cfg.MaxLearners = 0
+	ids := fillClass(b, ts, learners)
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
 	if _, err := c.PostForm(ts.URL+"/teach/login", url.Values{"token": {testInstructorToken}}); err != nil {
@@ -179,9 +205,72 @@ func BenchmarkTeachWithThousandLearners(b *testing.B) {
 		d, n = get("/teach/export.csv")
 		export, exportBytes = export+d, n
 	}
+	b.StopTimer()
 	b.ReportMetric(float64(page.Microseconds())/float64(b.N)/1000, "teach-ms")
 	b.ReportMetric(float64(export.Microseconds())/float64(b.N)/1000, "export-ms")
 	b.ReportMetric(float64(page)/float64(export), "teach/export")
 	b.ReportMetric(float64(pageBytes), "teach-bytes")
 	b.ReportMetric(float64(exportBytes), "export-bytes")
+
+	// One learner of the first page answers: what reaches the dashboard.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := readDashboard(b, ctx, c, ts.URL+"/teach/events")
+	nextDashEvent(b, events, "table")
+	learner := &http.Client{}
+	req, _ := http.NewRequest("POST", ts.URL+"/api/courses/quizzy/quizzes/levels/answer", strings.NewReader(`{"answers":["a3"]}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Cookie", learnerCookie+"="+ts.srv.cookies.Sign(ids[1]))
+	resp, err := learner.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		b.Fatalf("answer: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	change := nextDashEvent(b, events, "cells")
+	b.ReportMetric(float64(change.bytes), "bytes/change")
+}
+
+// TestEveryInstructorSessionKeepsItsOwnDashboards signs in more instructors
+// than one person's stream limit and opens a dashboard for each: a
+// progress change reaches every one of them, none is ended as superseded
+// by another instructor's.
+func TestEveryInstructorSessionKeepsItsOwnDashboards(t *testing.T) {
+	ts := startServer(t, quizFixture(), true)
+	ada := join(t, ts, "Ada Lovelace")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var dashboards []<-chan dashEvent
+	for i := range streamsPerPerson + 2 {
+		ev := readDashboard(t, ctx, signedInInstructor(t, ts, fmt.Sprintf("instructor %d", i)), ts.URL+"/teach/events")
+		nextDashEvent(t, ev, "table")
+		dashboards = append(dashboards, ev)
+	}
+	if r := postJSON(t, ada, ts.URL+"/api/courses/quizzy/quizzes/qos/answer", `{"answer":"a1"}`); r.status != 200 {
+		t.Fatalf("answer: %d %s", r.status, r.body)
+	}
+	for i, ev := range dashboards {
+		for e := range ev {
+			if e.name == "superseded" {
+				t.Fatalf("dashboard %d of %d was ended by another instructor's", i+1, len(dashboards))
+			}
+			if e.name == "cells" {
+				break
+			}
+		}
+	}
+}
+
+// signedInInstructor is a client with an instructor session of its own,
+// started as signing in does (the sign-in form allows only a few tries a
+// minute from one address).
+func signedInInstructor(t testing.TB, ts *testServer, who string) *http.Client {
+	t.Helper()
+	is, err := ts.store.StartInstructorSession(context.Background(), who, instructorSessionTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(ts.URL)
+	jar, _ := cookiejar.New(nil)
+	jar.SetCookies(u, []*http.Cookie{{Name: instructorCookie, Value: ts.srv.instructor.Sign("session:" + is.ID)}})
+	return &http.Client{Jar: jar}
 }

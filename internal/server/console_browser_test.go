@@ -20,7 +20,7 @@ const handsOn = "/courses/mqtt_course/hands-on-task-mqtt-application"
 // waitJS waits until a page expression is truthy. It asks from Go rather
 // than polling in the page: a tab in the background gets no animation
 // frames and slow timers.
-func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+func waitJS(t testing.TB, ctx context.Context, what, expr string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -38,7 +38,7 @@ func waitJS(t *testing.T, ctx context.Context, what, expr string) {
 }
 
 // doJS runs statements in the page.
-func doJS(t *testing.T, ctx context.Context, stmts string) {
+func doJS(t testing.TB, ctx context.Context, stmts string) {
 	t.Helper()
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("(function(){"+stmts+";return true})()")); err != nil {
 		t.Fatalf("%s: %v", stmts, err)

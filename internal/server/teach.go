@@ -264,14 +264,17 @@ func (s *Server) learnerRow(c echo.Context, class store.Class, id string, cols [
 // few hundred bytes whatever the size of the class). The whole page is
 // sent again only when it may hold someone new (it is not full) or when
 // changes were lost. A comment every 20 s keeps proxies from closing the
-// stream. The instructor keeps at most streamsPerPerson streams; a newer
-// one ends the oldest with "superseded".
+// stream. Each instructor session keeps at most streamsPerPerson streams;
+// a newer one ends the oldest with "superseded".
 func (s *Server) teachEvents(c echo.Context) error {
 	class, err := s.teachClass(c)
 	if err != nil {
 		return err
 	}
-	ctx, release, err := s.streams.open(c.Request().Context(), "instructor")
+	// Each instructor session is a person of its own: several instructors
+	// (or one on a laptop and a projector) do not end each other's streams.
+	is, _, _ := s.instructorSession(c)
+	ctx, release, err := s.streams.open(c.Request().Context(), "instructor:"+is.ID)
 	if err != nil {
 		return err
 	}
@@ -299,16 +302,18 @@ func (s *Server) teachEvents(c echo.Context) error {
 		}
 		shown = cp
 		clear(rows)
+		ids := make([]string, len(cp.Rows))
 		for i, r := range cp.Rows {
-			rows[r.ID] = i
+			rows[r.ID], ids[i] = i, r.ID
 		}
+		s.class.show(sub, ids, pageTakesNew(cp, view))
 		return writeSSE(w, "table", html)
 	}
 	sendChanges := func(learners []string) error {
 		for _, id := range learners {
 			i, ok := rows[id]
 			if !ok {
-				if len(shown.Rows) < classPageSize && view.Query == "" && !view.Stuck {
+				if pageTakesNew(shown, view) {
 					return sendTable() // maybe someone new who belongs here
 				}
 				continue
@@ -371,6 +376,12 @@ func (s *Server) teachEvents(c echo.Context) error {
 			}
 		}
 	}
+}
+
+// pageTakesNew reports whether a learner not on page p of view may belong
+// on it: the page is not full and no filter keeps anyone out.
+func pageTakesNew(p classPage, view classView) bool {
+	return len(p.Rows) < classPageSize && view.Query == "" && !view.Stuck
 }
 
 // teachResetLab throws away a learner's sandbox (broker, sessions, cloud

@@ -79,3 +79,64 @@ func TestBrowserTopicTreeUpdatesLiveAndClearsRetained(t *testing.T) {
 		t.Errorf("page errors: %v", e)
 	}
 }
+
+// TestBrowserTopicTreeBuildsDeepLevelsWhenAskedFor: below the second
+// level the tree starts closed and has no rows yet; opening a level builds
+// its rows, the filter finds a topic however deep, and a live publish
+// deep down is counted on the closed level above it.
+func TestBrowserTopicTreeBuildsDeepLevelsWhenAskedFor(t *testing.T) {
+	ts := startServer(t, exerciseCourse("lab: true\n"), false)
+	c := labtest.MustDial(t, ts.mqtt, &paho.Connect{ClientID: "deep", CleanStart: true})
+	c.Pub(t, "plant/hall/line1/press/temp", "81", 1, true)
+
+	ctx := browsertest.New(t, 1366, 900)
+	var errs consoleErrors
+	if err := chromedp.Listen(ctx, errs.listen); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Step(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/courses/tl/one"), chromedp.WaitVisible(chromedp.CSS("#lab-panel")))
+	waitJS(t, ctx, "the live log", `document.querySelector('[data-lab-status]').textContent === 'live'`)
+	doJS(t, ctx, sprintf(jsTab, "topics"))
+	const (
+		nodeJS = `document.querySelector('.lab-topic-node[data-topic="%s"]')`
+		line1  = `plant/hall/line1`
+		deep   = `plant/hall/line1/press/temp`
+	)
+	waitJS(t, ctx, "the third level, closed", sprintf(nodeJS, line1)+`?.querySelector('.lab-topic-row').getAttribute('aria-expanded') === 'false'`)
+	waitJS(t, ctx, "its count of topics", sprintf(nodeJS, line1)+`.querySelector('.lab-topic-meta').textContent === '1 topic'`)
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.lab-topic-node').length`)); n != 3 {
+		t.Errorf("%d rows built before anything was opened, want 3 (two levels open, the third closed)", n)
+	}
+
+	// Opening builds the next level.
+	doJS(t, ctx, sprintf(nodeJS, line1)+`.querySelector('.lab-topic-row').click()`)
+	waitJS(t, ctx, "the fourth level after opening", sprintf(nodeJS, line1+"/press")+` && !`+sprintf(nodeJS, line1+"/press")+`.hidden`)
+	doJS(t, ctx, sprintf(nodeJS, line1)+`.querySelector('.lab-topic-row').click()`)
+	waitJS(t, ctx, "closed again", sprintf(nodeJS, line1)+`.querySelector('.lab-topic-list').hidden`)
+
+	// The filter reaches a topic whose row was never built.
+	c.Pub(t, "plant/yard/gate/cam/motion", "1", 1, false)
+	waitJS(t, ctx, "a live publish deep down counted", sprintf(nodeJS, "plant/yard/gate")+`?.querySelector('.lab-topic-meta').textContent === '1 topic'`)
+	if ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!`+sprintf(nodeJS, "plant/yard/gate/cam/motion"))); !ok {
+		t.Error("the row of a topic under a closed level was built")
+	}
+	doJS(t, ctx, `var f=document.querySelector('[data-topics-filter]'); f.value='+/+/+/cam/#'; f.dispatchEvent(new Event('input'))`)
+	waitJS(t, ctx, "the deep topic found by the filter", `(function(){var n=`+sprintf(nodeJS, "plant/yard/gate/cam/motion")+`; return n && n.getBoundingClientRect().height > 0})()`)
+	waitJS(t, ctx, "the other branch hidden", sprintf(nodeJS, "plant/hall")+`.hidden`)
+	doJS(t, ctx, sprintf(nodeJS, "plant/yard/gate/cam/motion")+`.querySelector('.lab-topic-row').click()`)
+	waitJS(t, ctx, "its detail", `document.querySelector('[data-topic-name]').textContent === 'plant/yard/gate/cam/motion'`)
+
+	// A live publish under the filter shows at once if it matches.
+	c.Pub(t, "plant/hall/line2/cam/motion", "0", 1, false)
+	waitJS(t, ctx, "a live match revealed", `(function(){var n=`+sprintf(nodeJS, "plant/hall/line2/cam/motion")+`; return n && n.getBoundingClientRect().height > 0})()`)
+	if ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](sprintf(nodeJS, deep)+` === null || `+sprintf(nodeJS, deep)+`.getBoundingClientRect().height === 0`)); !ok {
+		t.Error("a topic the filter does not match shows")
+	}
+
+	// Clearing the filter goes back to the levels as they were.
+	doJS(t, ctx, `var f=document.querySelector('[data-topics-filter]'); f.value=''; f.dispatchEvent(new Event('input'))`)
+	waitJS(t, ctx, "the filter cleared", `!`+sprintf(nodeJS, "plant/hall")+`.hidden && `+sprintf(nodeJS, line1)+`.querySelector('.lab-topic-list').hidden`)
+	if e := errs.all(); len(e) > 0 {
+		t.Errorf("page errors: %v", e)
+	}
+}

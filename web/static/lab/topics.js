@@ -2,25 +2,69 @@
 // /api/lab/topics and then kept up to date from the live log's publish
 // lines (never asking for the tree again). A topic shows its last payload,
 // whether a retained message stands there, its count and rate, last QoS
-// and publisher; a retained message can be cleared from here.
+// and publisher; a retained message can be cleared from here. Rows are
+// built when their level first shows (two levels open by themselves), so
+// the tab opens at once with a thousand topics; a live update and the
+// filter work on every topic, shown or not.
 (function (L) {
   "use strict";
 
   var RATE_MS = 60000;
-  var nodes = {};      // topic path → node (inner levels too)
+  // OPEN_DEPTH: levels down to this one open by themselves; deeper ones
+  // wait for a click (or a filter) before their rows are built, so that a
+  // thousand topics cost a few dozen rows until the learner looks closer.
+  var OPEN_DEPTH = 2;
+  var root, nodes;     // the tree of every level known, and path → node
   var loaded = false;  // the tree came from the server
   var pending = [];    // publish lines that arrived before it
   var treeSeq = 0;     // the last journal line the loaded tree includes
   var selected = null;
+  var filter = "";     // the filter typed, "" for none
 
-  // node returns the tree node of path, creating it and its parents.
+  function emptyTree() {
+    root = { path: "", depth: 0, kids: [], open: true, list: null, topics: 0 };
+    nodes = {};
+  }
+  emptyTree();
+
+  // node returns the node of path, creating it and its parents. Only the
+  // model is made here; a row is built when its parent's list shows.
   function node(path) {
     if (nodes[path]) return nodes[path];
     var cut = path.lastIndexOf("/");
-    var parentList = cut < 0 ? L.$("[data-topics]") : ensureList(node(path.slice(0, cut)));
-    var n = { path: path, name: cut < 0 ? path : path.slice(cut + 1), data: null, times: [], list: null };
+    var parent = cut < 0 ? root : node(path.slice(0, cut));
+    var n = { path: path, name: cut < 0 ? path : path.slice(cut + 1), parent: parent, depth: parent.depth + 1,
+              data: null, times: [], kids: [], open: parent.depth + 1 <= OPEN_DEPTH, li: null, list: null, topics: 0, visible: true };
+    parent.kids.push(n);
+    nodes[path] = n;
+    if (filter) n.visible = false; // reveal decides once its data is known
+    if (parent === root) {
+      if (n.visible) render(n);
+    } else if (parent.li) {
+      if (isOpen(parent)) showKids(parent);
+      paintToggle(parent);
+    }
+    return n;
+  }
+
+  // isOpen: whether n's children show. A filter opens the way to what it
+  // matches and nothing else.
+  function isOpen(n) {
+    if (n === root) return true;
+    return filter ? n.kids.some(function (k) { return k.visible; }) : n.open;
+  }
+
+  // shown: whether n's children show right now.
+  function shown(n) { return !!n.list && !n.list.hidden; }
+
+  function matches(n) { return !!n.data && L.topicMatches(filter, n.path); }
+
+  // render builds n's row in its parent's list, and its children's rows
+  // when it is open.
+  function render(n) {
     n.li = L.el("li", "lab-topic-node");
-    n.li.dataset.topic = path;
+    n.li.dataset.topic = n.path;
+    n.li.hidden = !n.visible;
     n.row = L.el("button", "lab-topic-row");
     n.row.type = "button";
     n.toggle = L.el("span", "lab-topic-toggle", "");
@@ -30,30 +74,47 @@
     n.meta = L.el("span", "lab-topic-meta", "");
     n.row.appendChild(n.meta);
     n.row.addEventListener("click", function () {
-      if (n.list && !n.data) { setOpen(n, n.list.hidden); return; }
-      if (n.list) setOpen(n, true);
+      if (n.kids.length && !n.data) { setOpen(n, !shown(n)); return; }
+      if (n.kids.length) setOpen(n, true);
       select(n);
     });
     n.li.appendChild(n.row);
-    parentList.appendChild(n.li);
-    nodes[path] = n;
-    return n;
+    listOf(n.parent).appendChild(n.li);
+    paint(n);
+    if (n.kids.length && isOpen(n)) showKids(n);
+    paintToggle(n);
   }
 
-  function ensureList(n) {
+  function listOf(n) {
+    if (n === root) return L.$("[data-topics]");
     if (!n.list) {
       n.list = L.el("ul", "lab-topic-list");
       n.li.appendChild(n.list);
-      n.toggle.textContent = "▾";
-      n.row.setAttribute("aria-expanded", "true");
     }
     return n.list;
   }
 
-  function setOpen(n, open) {
-    n.list.hidden = !open;
+  // showKids builds the rows of n's children not built yet (those a filter
+  // keeps), and shows them.
+  function showKids(n) {
+    var list = listOf(n);
+    n.kids.forEach(function (k) { if (!k.li && k.visible) render(k); });
+    list.hidden = false;
+  }
+
+  function paintToggle(n) {
+    if (!n.li || !n.kids.length) return;
+    var open = shown(n);
     n.toggle.textContent = open ? "▾" : "▸";
     n.row.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  // setOpen opens or closes n by hand; under a filter the choice lasts
+  // until the filter changes.
+  function setOpen(n, open) {
+    if (!filter) n.open = open;
+    if (open) showKids(n); else if (n.list) n.list.hidden = true;
+    paintToggle(n);
   }
 
   function rate(n, now) {
@@ -61,13 +122,23 @@
     return n.times.length;
   }
 
-  // paint shows a topic's figures on its row, and in the detail if selected.
+  // paint shows a topic's figures on its row, and in the detail if
+  // selected; a level that is no topic itself counts the topics below it.
   function paint(n) {
+    if (!n.li) return;
     var d = n.data;
-    if (!d) return;
+    if (!d) {
+      n.meta.textContent = n.topics + " topic" + (n.topics === 1 ? "" : "s");
+      return;
+    }
     n.li.classList.toggle("retained", !!d.retained);
     n.meta.textContent = (d.retained ? "retained · " : "") + d.count + " msg" + (d.count === 1 ? "" : "s");
     if (selected === n) showDetail(n);
+  }
+
+  // became records that n is a topic now: each level above counts it.
+  function became(n) {
+    for (var p = n.parent; p && p !== root; p = p.parent) { p.topics++; paint(p); }
   }
 
   function showDetail(n) {
@@ -106,6 +177,7 @@
   // set records a topic's figures from the server.
   function set(t) {
     var n = node(t.topic);
+    if (!n.data) became(n);
     n.data = t;
     n.times = [];
     var now = Date.now();
@@ -118,6 +190,7 @@
   function apply(e) {
     if (e.kind !== "publish" || !e.topic) return;
     var n = node(e.topic);
+    if (!n.data) became(n);
     var d = n.data || { topic: e.topic, count: 0, retained: false };
     d.count++;
     d.last_payload = e.payload || "";
@@ -129,7 +202,7 @@
     n.data = d;
     n.times.push(Date.now());
     paint(n);
-    filterNode(n);
+    if (filter) reveal(n);
     L.$("[data-topics-empty]").hidden = true;
   }
 
@@ -139,21 +212,46 @@
   };
 
   L.resetTree = function () {
-    nodes = {};
+    emptyTree();
     selected = null;
     L.$("[data-topics]").textContent = "";
     L.$("[data-topic-detail]").hidden = true;
     L.$("[data-topics-empty]").hidden = false;
   };
 
-  function filterNode(n) {
-    var f = L.$("[data-topics-filter]").value.trim();
-    n.li.hidden = !!n.data && !L.topicMatches(f, n.path) && !(n.list && n.list.querySelector("li:not([hidden])"));
+  // reveal shows n and the way to it when the filter matches it: O(depth),
+  // for a live update under a filter.
+  function reveal(n) {
+    if (!matches(n)) return;
+    var way = [];
+    for (var p = n; p !== root; p = p.parent) { p.visible = true; way.unshift(p); }
+    way.forEach(function (p, i) {
+      if (!p.li) { if (p.parent === root) render(p); else showKids(p.parent); }
+      p.li.hidden = false;
+      if (i < way.length - 1) showKids(p);
+      paintToggle(p);
+    });
   }
 
+  // refilter marks what the filter keeps (a matching topic, or a level
+  // with one below it) across every topic, built or not, then builds and
+  // shows the rows it keeps and hides the others.
   function refilter() {
-    // Deepest first, so that a parent sees which of its children stay.
-    Object.keys(nodes).sort(function (a, b) { return b.length - a.length; }).forEach(function (k) { filterNode(nodes[k]); });
+    filter = L.$("[data-topics-filter]").value.trim();
+    (function mark(n) {
+      var any = false;
+      n.kids.forEach(function (k) { if (mark(k)) any = true; });
+      n.visible = !filter || any || matches(n);
+      return n.visible;
+    })(root);
+    (function show(n) {
+      n.kids.forEach(function (k) { if (k.li) k.li.hidden = !k.visible; });
+      if (n === root) n.kids.forEach(function (k) { if (!k.li && k.visible) render(k); });
+      else if (isOpen(n)) showKids(n);
+      else if (n.list) n.list.hidden = true;
+      paintToggle(n);
+      n.kids.forEach(function (k) { if (k.li) show(k); });
+    })(root);
   }
 
   L.wireTopics = function () {
