@@ -40,9 +40,9 @@ func fillSandboxWithTopics(t testing.TB, ts *testServer) {
 		pub(i, true)
 	}
 	sb := ts.labs.Lookup(labs.PersonalLearner)
-	// Full: at its byte budget, or at its count of events, whichever
-	// comes first.
-	for i := 0; i < labs.JournalSize && sb.Journal().Bytes() < labs.JournalBytes*9/10; i++ {
+	// Full: at nine tenths of its byte budget (publishes of one size fill
+	// it in steps), with a bound on the publishes in case it fills slower.
+	for i := 0; i < 5000 && sb.Journal().Bytes() < labs.JournalBytes*9/10; i++ {
 		pub(i%900, false)
 	}
 	for i := 900; i < 1000; i++ {
