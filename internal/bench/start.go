@@ -173,21 +173,11 @@ func startOnce(ctx context.Context, exe, data string, httpPort, mqttPort int) (s
 	var logs tail
 	cmd.Stdout, cmd.Stderr = lineWriter{&logs}, lineWriter{&logs}
 	web := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	t0 := time.Now()
-	if err := cmd.Start(); err != nil {
+	t0, done, stop, err := startStoppable(cmd)
+	if err != nil {
 		return startTimes{}, err
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}()
+	defer stop()
 	p := &process{cmd: cmd}
 	var t startTimes
 	for _, step := range []struct {
@@ -240,21 +230,11 @@ func startAnchorOnce(ctx context.Context, exe string, port int) (startPoint, err
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cmd := exec.Command(exe, "bench", "--anchor-broker", "--anchor-addr", addr)
 	cmd.Env = withoutCourselabSettings(os.Environ())
-	t0 := time.Now()
-	if err := cmd.Start(); err != nil {
+	t0, done, stop, err := startStoppable(cmd)
+	if err != nil {
 		return startPoint{}, err
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}()
+	defer stop()
 	l := &learner{user: "start-probe"}
 	for {
 		cctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -287,4 +267,25 @@ func (lw lineWriter) Write(b []byte) (int, error) {
 		lw.t.add(line)
 	}
 	return len(b), nil
+}
+
+// startStoppable starts cmd and returns when it started, a channel closed
+// when it has ended, and stop: an interrupt, then a kill if it has not
+// ended within 5 s.
+func startStoppable(cmd *exec.Cmd) (started time.Time, done <-chan struct{}, stop func(), err error) {
+	started = time.Now()
+	if err := cmd.Start(); err != nil {
+		return started, nil, nil, err
+	}
+	ended := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(ended) }()
+	return started, ended, func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-ended:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-ended
+		}
+	}, nil
 }
