@@ -21,6 +21,12 @@ type Session struct {
 	Will          *Will          `json:"will,omitempty"` // the last will its CONNECT set, while the broker holds it
 }
 
+// Persistent tells whether the session outlives a disconnect: MQTT 3.x
+// keeps it unless clean session, MQTT 5 when its session expiry is above 0.
+func (s Session) Persistent() bool {
+	return s.Protocol < 5 && !s.Clean || s.Protocol == 5 && s.SessionExpiry > 0
+}
+
 // Will is the last will a client left with the broker: what is published
 // for it if it goes away without a DISCONNECT.
 type Will struct {

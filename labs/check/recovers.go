@@ -57,7 +57,7 @@ func (c *recoversCheck) evaluate(ctx context.Context, sb *labs.Sandbox) Detail {
 			continue
 		}
 		cand := &candidate{session: s, sub: sub}
-		persistent := s.Protocol < 5 && !s.Clean || s.Protocol == 5 && s.SessionExpiry > 0
+		persistent := s.Persistent()
 		switch {
 		case !s.Connected:
 			away = newer(away, cand)

@@ -49,9 +49,7 @@ func (c *sessionCheck) evaluate(ctx context.Context, sb *labs.Sandbox) Detail {
 			continue
 		}
 		cand := &candidate{session: s, sub: sub}
-		// What survives a disconnect: 3.x keeps a session unless clean
-		// session; 5 keeps it when the session expiry is above 0.
-		persistent := s.Protocol < 5 && !s.Clean || s.Protocol == 5 && s.SessionExpiry > 0
+		persistent := s.Persistent()
 		switch {
 		case sub.QoS == 0:
 			qos0 = first(qos0, cand)
