@@ -61,6 +61,21 @@ func saveShot(t *testing.T, ctx context.Context, name string, full bool) {
 
 // consoleErrors collects console.error calls and uncaught exceptions of the
 // page's own frame.
+// openLiveConsole opens url (a page with the lab console) in a fresh
+// 1366 px browser, recording the page's errors, and waits until the
+// console's live log is connected.
+func openLiveConsole(t *testing.T, url string) (context.Context, *consoleErrors) {
+	t.Helper()
+	ctx := browsertest.New(t, 1366, 900)
+	errs := &consoleErrors{}
+	if err := chromedp.Listen(ctx, errs.listen); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Step(t, ctx, 30*time.Second, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("#lab-panel")))
+	waitJS(t, ctx, "the live log", `document.querySelector('[data-lab-status]').textContent === 'live'`)
+	return ctx, errs
+}
+
 type consoleErrors struct {
 	mu   sync.Mutex
 	msgs []string

@@ -61,13 +61,7 @@ func sprintf(format string, args ...any) string { return fmt.Sprintf(format, arg
 
 func TestBrowserStudentDoesTheLabFromTheConsole(t *testing.T) {
 	ts := bundledServer(t)
-	ctx := browsertest.New(t, 1366, 900)
-	var errs consoleErrors
-	if err := chromedp.Listen(ctx, errs.listen); err != nil {
-		t.Fatal(err)
-	}
-	browsertest.Step(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+handsOn), chromedp.WaitVisible(chromedp.CSS("#lab-panel")))
-	waitJS(t, ctx, "the live log", `document.querySelector('[data-lab-status]').textContent === 'live'`)
+	ctx, errs := openLiveConsole(t, ts.URL+handsOn)
 	waitJS(t, ctx, "connection details", `document.querySelectorAll('[data-details] .lab-detail').length >= 3`)
 	if w, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`Math.round(document.querySelector('.prose').getBoundingClientRect().width)`)); w < 600 || w > 760 {
 		t.Errorf("reading column is %d px wide beside the panel, want 600–760", w)

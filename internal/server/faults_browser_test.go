@@ -29,13 +29,7 @@ func TestBrowserFaultsTabLosesAPubackAndShowsTheRedelivery(t *testing.T) {
 	sub := labtest.MustDial(t, ts.mqtt, persistent)
 	sub.Sub(t, "home/temp", 1)
 
-	ctx := browsertest.New(t, 1366, 900)
-	var errs consoleErrors
-	if err := chromedp.Listen(ctx, errs.listen); err != nil {
-		t.Fatal(err)
-	}
-	browsertest.Step(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/courses/tl/one"), chromedp.WaitVisible(chromedp.CSS("#lab-panel")))
-	waitJS(t, ctx, "the live log", `document.querySelector('[data-lab-status]').textContent === 'live'`)
+	ctx, errs := openLiveConsole(t, ts.URL+"/courses/tl/one")
 	// Keyboard: focus the selected tab, End then Left reaches Faults (the
 	// one before Checks).
 	doJS(t, ctx, `document.querySelector('[role=tab][aria-selected=true]').focus()`)

@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/eclipse/paho.golang/paho"
 
-	"github.com/courselab/courselab/internal/browsertest"
 	"github.com/courselab/courselab/labs"
 	"github.com/courselab/courselab/labs/labtest"
 )
@@ -25,13 +24,7 @@ func TestBrowserTopicTreeUpdatesLiveAndClearsRetained(t *testing.T) {
 	c.Pub(t, "home/lamp/state", `{"on": true}`, 1, true)
 	c.Pub(t, "home/door", "closed", 1, false)
 
-	ctx := browsertest.New(t, 1366, 900)
-	var errs consoleErrors
-	if err := chromedp.Listen(ctx, errs.listen); err != nil {
-		t.Fatal(err)
-	}
-	browsertest.Step(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/courses/tl/one"), chromedp.WaitVisible(chromedp.CSS("#lab-panel")))
-	waitJS(t, ctx, "the live log", `document.querySelector('[data-lab-status]').textContent === 'live'`)
+	ctx, errs := openLiveConsole(t, ts.URL+"/courses/tl/one")
 	doJS(t, ctx, sprintf(jsTab, "topics"))
 	const state = `document.querySelector('.lab-topic-node[data-topic="home/lamp/state"]')`
 	waitJS(t, ctx, "the retained topic in the tree", state+`?.classList.contains('retained')`)
@@ -89,13 +82,7 @@ func TestBrowserTopicTreeBuildsDeepLevelsWhenAskedFor(t *testing.T) {
 	c := labtest.MustDial(t, ts.mqtt, &paho.Connect{ClientID: "deep", CleanStart: true})
 	c.Pub(t, "plant/hall/line1/press/temp", "81", 1, true)
 
-	ctx := browsertest.New(t, 1366, 900)
-	var errs consoleErrors
-	if err := chromedp.Listen(ctx, errs.listen); err != nil {
-		t.Fatal(err)
-	}
-	browsertest.Step(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/courses/tl/one"), chromedp.WaitVisible(chromedp.CSS("#lab-panel")))
-	waitJS(t, ctx, "the live log", `document.querySelector('[data-lab-status]').textContent === 'live'`)
+	ctx, errs := openLiveConsole(t, ts.URL+"/courses/tl/one")
 	doJS(t, ctx, sprintf(jsTab, "topics"))
 	const (
 		nodeJS = `document.querySelector('.lab-topic-node[data-topic="%s"]')`
