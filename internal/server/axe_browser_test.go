@@ -101,6 +101,7 @@ func TestBrowserEveryPagePassesAxeInLightAndDark(t *testing.T) {
 				t.Helper()
 				browsertest.Step(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+path), chromedp.WaitVisible(chromedp.CSS(ready)))
 				audit(t, ctx, axe, name+" ("+scheme+")")
+				saveShot(t, ctx, "axe-"+strings.ReplaceAll(name, " ", "-")+"-"+scheme+".png", true) // with SCREENSHOT_DIR only
 				// axe passes a scroll region that holds a link, so a
 				// table wrap without links (an overview with no mistake
 				// yet) would fail only some of the time: every wrap is a
@@ -159,7 +160,7 @@ func TestBrowserEveryPagePassesAxeInLightAndDark(t *testing.T) {
 				return h
 			}
 			learner := href("a learner's link", "#class-table a.who")
-			mistake := href("the wrong answer in the overview", ".overview-mistakes a")
+			mistake := href("the wrong answer in the overview", ".class-overview-mistakes a")
 			visit("one learner", learner, "#learner-lab")
 			visit("one mistake", mistake, ".mistake-quote")
 			visit("sessions", "/teach/sessions", ".class-table")

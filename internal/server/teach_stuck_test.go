@@ -86,7 +86,7 @@ func TestOverviewGroupsTheClassesTypicalMistakeAndNamesWhoIsStuck(t *testing.T) 
 	if page.status != 200 {
 		t.Fatalf("/teach: %d", page.status)
 	}
-	overview := between(t, page.body, `<section class="overview"`, `</section>`)
+	overview := between(t, page.body, `<section class="class-overview"`, `</section>`)
 	// The bar says in words what it draws.
 	if !strings.Contains(overview, `aria-label="1 passed, 4 tried without passing yet, 1 not started"`) {
 		t.Errorf("the exercise's bar lacks its counts in words:\n%s", overview)
