@@ -111,6 +111,13 @@ func waitJournal(t *testing.T, sb *labs.Sandbox, ok func(labs.Event) bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	events := sb.Journal().Since(0)
+	if len(events) > 12 {
+		events = events[len(events)-12:]
+	}
+	for _, e := range events {
+		t.Logf("journal %d %s %s %+v", e.Seq, e.Kind, e.ClientID, e.Detail)
+	}
 	t.Fatal("no matching journal event")
 }
 
