@@ -179,16 +179,24 @@ func (c *meteredConn) disconnect(code packets.Code, reason string) {
 	}
 }
 
+// Write hands mochi's packets to the client. A write that fails closes the
+// connection and reports the bytes written: mochi v2.7.9 ends a connection
+// whose CONNACK or resent session messages cannot be written without its
+// disconnect work (no will, no OnDisconnect hook, so no journal line, and a
+// clean session left behind), while a connection that fails under its
+// reader gets all of it. What was lost is lost as on any broken network: a
+// QoS 1 or 2 message stays in flight and is sent again when the client
+// comes back.
 func (c *meteredConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if len(c.swallows) == 0 {
-		return c.Conn.Write(p)
+	kept, cut := p, false
+	if len(c.swallows) > 0 {
+		kept, cut = c.withoutSwallowed(p)
 	}
-	kept, cut := c.withoutSwallowed(p)
 	if len(kept) > 0 {
 		if _, err := c.Conn.Write(kept); err != nil {
-			return 0, err
+			cut = true
 		}
 	}
 	if cut {
