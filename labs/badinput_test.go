@@ -103,7 +103,7 @@ func TestPublishFloodIsSlowedDownNotDropped(t *testing.T) {
 	if took, least := time.Since(start), time.Duration(n-burst)*time.Second/rate; took < least*8/10 {
 		t.Fatalf("%d publishes went through in %v: the rate (%d/s after a burst of %d) needs at least %v", n, took, rate, burst, least)
 	}
-	waitEvent(t, l.Lookup("flood"), func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "publish-rate" })
+	labtest.WaitEvent(t, l.Lookup("flood"), func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "publish-rate" })
 	// Another learner is not affected.
 	calm := dial("calm", "calm")
 	calm.Sub(t, "hello", 1)

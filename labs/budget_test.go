@@ -25,7 +25,7 @@ func leaveSession(t *testing.T, l *labs.Labs, addr, id, filter string) {
 	_ = c.Disconnect(&paho.Disconnect{})
 	<-c.Done()
 	sb := l.Lookup(labs.PersonalLearner)
-	waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == id })
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == id })
 }
 
 func sessionIDs(sb *labs.Sandbox) []string {
@@ -47,7 +47,7 @@ func TestSessionBudgetExpiresTheOldestOfflineSession(t *testing.T) {
 		t.Fatalf("sessions %v, want s1 s2 s3", got)
 	}
 	labtest.MustDial(t, addr, &paho.Connect{ClientID: "s4", CleanStart: true})
-	e := waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "sessions" })
+	e := labtest.WaitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "sessions" })
 	if e.ClientID != "s1" || !strings.Contains(e.Limit().Message, `"s1", expired`) {
 		t.Fatalf("journal line %+v does not say that s1 expired", e)
 	}
@@ -101,7 +101,7 @@ func TestHoardedSessionsStayWithinTheQueuedBytesBudget(t *testing.T) {
 	}
 	// Each session alone would hold 300 × 64 KiB: one after the other, oldest
 	// first, they expire; the journal says so.
-	waitEvent(t, sb, func(e labs.Event) bool {
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool {
 		return e.Kind == labs.KindLimit && e.Limit().Limit == "queued-bytes" &&
 			strings.Contains(e.Limit().Message, "the oldest offline session")
 	})
@@ -123,7 +123,7 @@ func TestQueuedBytesBudgetExpiresOfflineSessionsOldestFirst(t *testing.T) {
 	if got := strings.Join(sessionIDs(sb), " "); got != "mid new" {
 		t.Fatalf("sessions %q; want the oldest offline one (old) expired, the others kept", got)
 	}
-	e := waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "queued-bytes" })
+	e := labtest.WaitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "queued-bytes" })
 	if e.ClientID != "old" || !strings.Contains(e.Limit().Message, `"old", expired with its`) {
 		t.Fatalf("journal line %+v does not say that old expired", e)
 	}
@@ -136,7 +136,7 @@ func TestClientThatNeverAcknowledgesIsDisconnectedPastTheQueuedBytesBudget(t *te
 	r.Send(t, packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Subscribe, Qos: 1}, PacketID: 1,
 		Filters: packets.Subscriptions{{Filter: "big", Qos: 1}}})
 	sb := l.Lookup(labs.PersonalLearner)
-	waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindSubscribe && e.ClientID == "hoarder" })
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindSubscribe && e.ClientID == "hoarder" })
 	payload := bytes.Repeat([]byte("x"), 60<<10)
 	for range 20 { // 1.2 MiB that the client receives and never acknowledges
 		if err := sb.Publish("big", payload, 1, false); err != nil {
@@ -158,5 +158,5 @@ func TestClientThatNeverAcknowledgesIsDisconnectedPastTheQueuedBytesBudget(t *te
 	if q := sb.QueuedBytes(); q > 1<<20 {
 		t.Fatalf("%d bytes still queued", q)
 	}
-	waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "queued-bytes-client" })
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "queued-bytes-client" })
 }

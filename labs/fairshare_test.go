@@ -67,7 +67,7 @@ func TestHugeClientIDsAndTopicsStayBoundedInTheJournal(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		c.Pub(t, huge[:60000]+string(rune('a'+i%26)), "v", 0, false)
 	}
-	waitEvent(t, victim, func(e labs.Event) bool { return e.Kind == labs.KindDeliver })
+	labtest.WaitEvent(t, victim, func(e labs.Event) bool { return e.Kind == labs.KindDeliver })
 	for _, e := range victim.Journal().Since(0) {
 		if len(e.ClientID) > labs.NameExcerpt || len(e.Topic) > labs.NameExcerpt {
 			t.Fatalf("%s event keeps a client id of %d bytes and a topic of %d", e.Kind, len(e.ClientID), len(e.Topic))
@@ -182,7 +182,7 @@ func TestRepeatedLimitCountStaysWithItsBurst(t *testing.T) {
 	if _, _, err := labtest.Dial(t, addr, &paho.Connect{ClientID: "later", CleanStart: true}); err == nil {
 		t.Fatal("a second client got in over a limit of 1")
 	}
-	later := waitEvent(t, sb, func(e labs.Event) bool { return isLimit(e) && e.ClientID == "later" })
+	later := labtest.WaitEvent(t, sb, func(e labs.Event) bool { return isLimit(e) && e.ClientID == "later" })
 	if later.Limit().More != 0 {
 		t.Fatalf("a later, unrelated refusal carries the burst's count: %+v", later.Detail)
 	}
@@ -220,7 +220,7 @@ func TestSustainedFloodIsDisconnectedAndFreesItsSlot(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "publish-flood" })
+	labtest.WaitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "publish-flood" })
 }
 
 func TestJournalMergesTheLearnersEventsAndTheRefusalsInOrder(t *testing.T) {

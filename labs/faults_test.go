@@ -62,7 +62,7 @@ func persistentV5(id string) *paho.Connect {
 
 func faultLine(t *testing.T, sb *labs.Sandbox, clientID, packet string) labs.Event {
 	t.Helper()
-	return waitEvent(t, sb, func(e labs.Event) bool {
+	return labtest.WaitEvent(t, sb, func(e labs.Event) bool {
 		return e.Kind == labs.KindFault && e.ClientID == clientID && e.Fault().Packet == packet
 	})
 }
@@ -95,14 +95,14 @@ func TestWithheldPubackIsRedeliveredWithDupToAPahoClient(t *testing.T) {
 	}
 	sub.None(t, 300*time.Millisecond) // MQTT 5 never resends on the same connection
 	_ = sub.Conn.Close()
-	waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "c1" })
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "c1" })
 
 	back := labtest.MustDial(t, addr, persistentV5("c1"))
 	m := back.Next(t)
 	if !m.Duplicate() || string(m.Payload) != "once" || m.PacketID != f.Fault().PacketID {
 		t.Fatalf("redelivery %q id %d dup %v, want once id %d with DUP=1", m.Payload, m.PacketID, m.Duplicate(), f.Fault().PacketID)
 	}
-	waitEvent(t, sb, func(e labs.Event) bool {
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool {
 		return e.Kind == labs.KindDeliver && e.ClientID == "c1" && e.Message().Dup && e.Payload == "once"
 	})
 	// The fault was for one ack: the redelivery's PUBACK completes it.
@@ -125,7 +125,7 @@ func TestWithheldPubrecFromClientIsRedeliveredAfterTheCut(t *testing.T) {
 	pub.Pub(t, "lab/q2", "exactly", 2, false)
 	sub.Next(t)
 	faultLine(t, sb, "c2", "PUBREC")
-	waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "c2" })
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "c2" })
 	back := labtest.MustDial(t, addr, persistentV5("c2"))
 	if m := back.Next(t); !m.Duplicate() || string(m.Payload) != "exactly" {
 		t.Fatalf("redelivery %q dup %v, want exactly with DUP=1", m.Payload, m.Duplicate())
@@ -180,10 +180,10 @@ func TestWithheldBrokerPubackMakesThePublisherResendWithDup(t *testing.T) {
 	if f.Fault().From != "broker" || !strings.Contains(f.Coach(), "never reached p1") {
 		t.Errorf("the withheld PUBACK is journalled as %+v", f.Fault())
 	}
-	waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "p1" })
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "p1" })
 
 	dialSession(t, addr, "p1", st)
-	again := waitEvent(t, sb, func(e labs.Event) bool {
+	again := labtest.WaitEvent(t, sb, func(e labs.Event) bool {
 		return e.Kind == labs.KindPublish && e.ClientID == "p1" && e.Message().Dup
 	})
 	if again.Payload != "hello" {
@@ -255,7 +255,7 @@ func TestRestartKeepsAPersistentSessionsQueuedMessage(t *testing.T) {
 			t.Error("the clean session outlived the restart")
 		}
 	}
-	waitEvent(t, sb, func(e labs.Event) bool {
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool {
 		return e.Kind == labs.KindFault && e.Fault().Fault == labs.FaultRestart && strings.Contains(e.Coach(), "1 persistent session")
 	})
 }
@@ -270,7 +270,7 @@ func TestUnreachableRefusesThenRecovers(t *testing.T) {
 	if err := sb.MakeUnreachable(time.Second); err != nil {
 		t.Fatal(err)
 	}
-	waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "u1" })
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "u1" })
 	_, ack, err := labtest.Dial(t, addr, persistentV5("u1"))
 	if err == nil || ack == nil || ack.ReasonCode != 0x88 || !strings.Contains(ack.Properties.ReasonString, "unreachable") {
 		t.Fatalf("CONNECT while unreachable: ack %+v err %v, want 0x88 with the reason", ack, err)
@@ -278,7 +278,7 @@ func TestUnreachableRefusesThenRecovers(t *testing.T) {
 	if err := sb.Publish("lab/u", []byte("meanwhile"), 1, false); err != nil {
 		t.Fatal(err)
 	}
-	waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindFault && e.Fault().Ended })
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindFault && e.Fault().Ended })
 	back := labtest.MustDial(t, addr, persistentV5("u1"))
 	if m := back.Next(t); string(m.Payload) != "meanwhile" {
 		t.Fatalf("after the outage the session brought %q", m.Payload)
@@ -360,7 +360,7 @@ func TestAConnectionCutWhileItsSessionIsResentEndsLikeAnyOther(t *testing.T) {
 	}
 	readType(t, c, packets.Publish) // and no PUBACK: the message stays in flight
 	_ = c.Conn.Close()
-	waitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "c1" })
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "c1" })
 
 	if err := sb.DelayDeliveries("c1", 2*time.Second, 10*time.Second); err != nil {
 		t.Fatal(err)
@@ -379,7 +379,7 @@ func TestAConnectionCutWhileItsSessionIsResentEndsLikeAnyOther(t *testing.T) {
 		t.Errorf("the will of the cut connection is %q", m.Payload)
 	}
 	var dropped uint64
-	waitEvent(t, sb, func(e labs.Event) bool {
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool {
 		if e.Kind == labs.KindFault && e.Fault().Fault == labs.FaultDrop {
 			dropped = e.Seq
 		}

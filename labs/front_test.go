@@ -62,10 +62,10 @@ func TestQoS2DeliveredExactlyOnce(t *testing.T) {
 	sub.None(t, 300*time.Millisecond)
 	sb := l.Lookup(labs.PersonalLearner)
 	// Both exchanges end in PUBCOMP, folded into their publish and delivery.
-	waitEvent(t, sb, func(e labs.Event) bool {
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool {
 		return e.Kind == labs.KindDeliver && e.ClientID == "sub2" && e.Message().Ack == "PUBCOMP"
 	})
-	waitEvent(t, sb, func(e labs.Event) bool {
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool {
 		return e.Kind == labs.KindPublish && e.ClientID == "pub2" && e.Message().Ack == "PUBCOMP"
 	})
 }
@@ -81,7 +81,7 @@ func TestQoS1AcksAreFoldedIntoTheirPublishAndDelivery(t *testing.T) {
 		t.Fatalf("qos1 reason %#x", rc)
 	}
 	sub.Next(t)
-	waitEvent(t, sb, func(e labs.Event) bool {
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool {
 		return e.Kind == labs.KindDeliver && e.ClientID == "sub1" && e.Message().Ack == "PUBACK"
 	})
 	var publish, deliver int
@@ -145,7 +145,7 @@ func TestWillDeliveredAfterUngracefulCloseOnly(t *testing.T) {
 		t.Fatalf("got %s %s", m.Topic, m.Payload)
 	}
 	watcher.None(t, 300*time.Millisecond)
-	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindWill && e.ClientID == "rude" })
+	labtest.WaitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindWill && e.ClientID == "rude" })
 }
 
 func TestPersistentSessionReceivesWhatWasPublishedWhileAway(t *testing.T) {
@@ -167,7 +167,7 @@ func TestPersistentSessionReceivesWhatWasPublishedWhileAway(t *testing.T) {
 	if m := c2.Next(t); string(m.Payload) != "while away" {
 		t.Fatalf("got %s", m.Payload)
 	}
-	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindSessionResumed && e.ClientID == "keeper" })
+	labtest.WaitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindSessionResumed && e.ClientID == "keeper" })
 }
 
 func TestMQTT3PersistentSessionAndProtocol31(t *testing.T) {
@@ -276,7 +276,7 @@ func TestMQTTOverWebSocket(t *testing.T) {
 	if m := sub.Next(t); string(m.Payload) != "true" {
 		t.Fatal(string(m.Payload))
 	}
-	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool {
+	labtest.WaitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool {
 		return e.Kind == labs.KindConnect && e.Connect().Transport == labs.TransportWS
 	})
 }
@@ -292,7 +292,7 @@ func TestClientsPerSandboxLimit(t *testing.T) {
 	if _, ack := labtest.RawDial(t, addr, labtest.RawConnect(4, "c4", "", "", true)); ack.ReasonCode != 0x03 {
 		t.Fatalf("v3: %#x", ack.ReasonCode)
 	}
-	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "clients" })
+	labtest.WaitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool { return e.Kind == labs.KindLimit && e.Limit().Limit == "clients" })
 }
 
 func TestSubscriptionCap(t *testing.T) {
@@ -310,20 +310,4 @@ func TestSubscriptionCap(t *testing.T) {
 	c.Pub(t, "c", "x", 0, false)
 	c.None(t, 200*time.Millisecond)
 	_ = l
-}
-
-// waitEvent waits until the sandbox journal holds an event matching ok.
-func waitEvent(t *testing.T, sb *labs.Sandbox, ok func(labs.Event) bool) labs.Event {
-	t.Helper()
-	deadline := time.Now().Add(labtest.Wait)
-	for time.Now().Before(deadline) {
-		for _, e := range sb.Journal().Since(0) {
-			if ok(e) {
-				return e
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("no matching journal event; journal: %+v", sb.Journal().Since(0))
-	return labs.Event{}
 }

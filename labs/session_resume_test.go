@@ -95,7 +95,7 @@ func TestResumedSessionGetsQueuedMessagesFreshAndItsResubscribeGranted(t *testin
 			}
 			c.Send(t, packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Disconnect}})
 			_ = c.Close()
-			waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool {
+			labtest.WaitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool {
 				return e.Kind == labs.KindDisconnect && e.ClientID == id
 			})
 
@@ -146,7 +146,7 @@ func TestResumedSessionResendsAnUnackedMessageAsDuplicate(t *testing.T) {
 		t.Fatal("first delivery carries DUP=1")
 	}
 	_ = c.Close() // no PUBACK, no DISCONNECT
-	waitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool {
+	labtest.WaitEvent(t, l.Lookup(labs.PersonalLearner), func(e labs.Event) bool {
 		return e.Kind == labs.KindDisconnect && e.ClientID == "no-acker"
 	})
 

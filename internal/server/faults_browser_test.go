@@ -47,7 +47,7 @@ func TestBrowserFaultsTabLosesAPubackAndShowsTheRedelivery(t *testing.T) {
 	}
 	sub.Next(t)
 	waitJS(t, ctx, "the lost PUBACK explained", `[...document.querySelectorAll('[data-fault-log] .lab-coach')].some(p => p.textContent.includes('did not receive this PUBACK from phone'))`)
-	waitJournal(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "phone" })
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "phone" })
 	back := labtest.MustDial(t, ts.mqtt, persistent)
 	if m := back.Next(t); !m.Duplicate() || string(m.Payload) != "21.5" {
 		t.Fatalf("the client came back to %q dup %v, want 21.5 with DUP=1", m.Payload, m.Duplicate())

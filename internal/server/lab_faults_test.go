@@ -66,7 +66,7 @@ func TestFaultRoutesInjectAndAnswerMistakesInWords(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub.Next(t)
-	waitJournal(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "c1" })
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "c1" })
 	back := labtest.MustDial(t, ts.mqtt, persistent)
 	if m := back.Next(t); !m.Duplicate() || string(m.Payload) != "again" {
 		t.Fatalf("after the withheld PUBACK the client got %q dup %v", m.Payload, m.Duplicate())
@@ -91,34 +91,13 @@ func TestFaultRoutesInjectAndAnswerMistakesInWords(t *testing.T) {
 		t.Errorf("drop: %d %v", status, body)
 	}
 	var dropped uint64
-	waitJournal(t, sb, func(e labs.Event) bool {
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool {
 		if e.Kind == labs.KindFault && e.Fault().Fault == labs.FaultDrop {
 			dropped = e.Seq
 		}
 		return dropped != 0 && e.Seq > dropped && e.Kind == labs.KindDisconnect && e.ClientID == "c1" &&
 			!e.Disconnect().Graceful && e.Disconnect().SessionKept
 	})
-}
-
-func waitJournal(t *testing.T, sb *labs.Sandbox, ok func(labs.Event) bool) {
-	t.Helper()
-	deadline := time.Now().Add(labtest.Wait)
-	for time.Now().Before(deadline) {
-		for _, e := range sb.Journal().Since(0) {
-			if ok(e) {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	events := sb.Journal().Since(0)
-	if len(events) > 12 {
-		events = events[len(events)-12:]
-	}
-	for _, e := range events {
-		t.Logf("journal %d %s %s %+v", e.Seq, e.Kind, e.ClientID, e.Detail)
-	}
-	t.Fatal("no matching journal event")
 }
 
 // TestFaultRoutesRefuseCrossSiteWrites: like every console write, a fault
@@ -159,7 +138,7 @@ func TestQoS1RedeliveryExerciseSolvedFromTheConsole(t *testing.T) {
 		res <- postJSON(t, web, ts.URL+"/api/courses/mqtt_course/exercises/qos1-redelivery/check", "{}")
 	}()
 	sb := ts.labs.Lookup(labs.PersonalLearner)
-	waitJournal(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "my-phone" })
+	labtest.WaitEvent(t, sb, func(e labs.Event) bool { return e.Kind == labs.KindDisconnect && e.ClientID == "my-phone" })
 	// The card shows the connection lost: the learner presses Reconnect.
 	deadline := time.Now().Add(labtest.Wait)
 	for {

@@ -291,3 +291,24 @@ func (r *Raw) Read() (packets.Packet, error) {
 	}
 	return pk, err
 }
+
+// WaitEvent waits until sb's journal holds an event matching ok and returns
+// it; on timeout it fails the test with the journal's last events.
+func WaitEvent(t testing.TB, sb *labs.Sandbox, ok func(labs.Event) bool) labs.Event {
+	t.Helper()
+	deadline := time.Now().Add(Wait)
+	for time.Now().Before(deadline) {
+		for _, e := range sb.Journal().Since(0) {
+			if ok(e) {
+				return e
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	events := sb.Journal().Since(0)
+	for _, e := range events[max(0, len(events)-12):] {
+		t.Logf("journal %d %s %s %s %+v", e.Seq, e.Kind, e.ClientID, e.Topic, e.Detail)
+	}
+	t.Fatalf("no matching journal event within %v", Wait)
+	return labs.Event{}
+}
