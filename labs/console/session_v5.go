@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 
+	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
 )
 
@@ -19,7 +20,10 @@ var _ connectFunc = connectV5
 func connectV5(ctx context.Context, conn net.Conn, o Options, user, pass string, h sessionHooks) (session, bool, error) {
 	s := &v5Session{conn: conn}
 	s.c = paho.NewClient(paho.ClientConfig{
-		Conn:     conn,
+		// paho writes a packet in several Writes (header, then body parts)
+		// from the caller's goroutine and from its own acks; only a conn
+		// that is a sync.Locker keeps one packet's parts together.
+		Conn:     packets.NewThreadSafeConn(conn),
 		ClientID: o.ClientID,
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
 			p := pr.Packet
